@@ -1,0 +1,309 @@
+/*
+ * The publish path: render a message once, find its receivers with one
+ * subs_match(), and hand the same bytes to each. Also names, inboxes and
+ * presence events, which are rendered once and shared the same way.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "broker.h"
+#include "config.h"
+#include "conn.h"
+#include "dict.h"
+#include "line.h"
+#include "msg.h"
+#include "name.h"
+#include "stats.h"
+#include "subs.h"
+#include "xmalloc.h"
+
+static struct subs	*broker_subs;
+static struct dict	*broker_names;	/* nick, any case -> conn */
+
+/* One fan-out in progress. */
+struct broker_fanout {
+	struct msg	*msg;
+	struct conn	*skip;		/* the sender, unless --echo */
+	long		 delivered;
+};
+
+/* Creates the shared state. */
+void
+broker_init(void)
+{
+	broker_subs = subs_new();
+	broker_names = dict_new(1);
+}
+
+/* Frees the shared state; every conn must have been detached. */
+void
+broker_free(void)
+{
+	subs_free(broker_subs);
+	dict_free(broker_names);
+}
+
+/* Returns the wire code of an error. */
+const char *
+broker_strerror(int err)
+{
+	switch (err) {
+	case BROKER_BAD_CHANNEL:	return ("bad-channel");
+	case BROKER_BAD_NAME:		return ("bad-name");
+	case BROKER_NAME_TAKEN:		return ("name-taken");
+	case BROKER_NO_SUCH_NAME:	return ("no-such-name");
+	case BROKER_NOT_MEMBER:		return ("not-member");
+	case BROKER_FORBIDDEN:		return ("forbidden");
+	case BROKER_TOO_MANY_SUBS:	return ("too-many-subs");
+	case BROKER_NOT_SUBSCRIBED:	return ("not-subscribed");
+	case BROKER_NO_CHANNEL:		return ("no-channel");
+	case BROKER_REFUSED:		return ("refused");
+	case BROKER_DROPPED:		return ("dropped");
+	}
+	return ("error");
+}
+
+/* Delivers the fan-out's message to one receiver. */
+static void
+broker_deliver_cb(void *owner, void *arg)
+{
+	struct broker_fanout	*f = arg;
+	struct conn		*c = owner;
+
+	if (c != f->skip && conn_deliver(c, f->msg))
+		f->delivered++;
+}
+
+/* Sends a rendered event to the other members of a channel. */
+static void
+broker_tell_members(struct conn *about, const char *channel, size_t len,
+    struct msg *m)
+{
+	struct broker_fanout	f = { m, about, 0 };
+
+	if (config.presence)
+		subs_members(broker_subs, channel, len, broker_deliver_cb, &f);
+	msg_unref(m);
+}
+
+/* Sends a rendered event once to everyone sharing a channel with a conn. */
+static void
+broker_tell_peers(struct conn *about, struct msg *m)
+{
+	struct broker_fanout	f = { m, about, 0 };
+
+	if (config.presence)
+		subs_peers(about->subs, broker_deliver_cb, &f);
+	msg_unref(m);
+}
+
+/* Registers a connection under a free guest name and joins the default
+ * channel. Returns 0. */
+int
+broker_attach(struct conn *c)
+{
+	size_t	len, n;
+
+	len = (size_t)snprintf(c->name, sizeof c->name, "guest%llu",
+	    (unsigned long long)c->id);
+	for (n = 2; dict_get(broker_names, c->name, len) != NULL; n++)
+		len = (size_t)snprintf(c->name, sizeof c->name,
+		    "guest%llu-%zu", (unsigned long long)c->id, n);
+	dict_put(broker_names, c->name, len, c);
+	c->subs = subs_client_new(broker_subs, c);
+	if (*config.default_channel != '\0')
+		broker_join(c, config.default_channel,
+		    strlen(config.default_channel));
+	return (0);
+}
+
+/* Tells a connection's peers it quit and forgets everything it held. */
+void
+broker_detach(struct conn *c, const char *reason)
+{
+	if (c->subs == NULL)
+		return;
+	broker_tell_peers(c, msg_printf("* quit %s %s", c->name, reason));
+	dict_del(broker_names, c->name, strlen(c->name));
+	subs_client_free(c->subs);
+	c->subs = NULL;
+	free(c->channel);
+	c->channel = NULL;
+}
+
+/* Returns the connection with a name (any case), or NULL. */
+struct conn *
+broker_find(const char *name, size_t len)
+{
+	struct conn	*c;
+
+	c = dict_get(broker_names, name, len);
+	return (c == NULL || c->dead ? NULL : c);
+}
+
+/* Renames a connection and tells its peers. Returns 0 or an error. */
+int
+broker_rename(struct conn *c, const char *name, size_t len)
+{
+	struct conn	*other;
+	struct msg	*m;
+
+	if (!name_is_nick(name, len))
+		return (BROKER_BAD_NAME);
+	other = dict_get(broker_names, name, len);
+	if (other != NULL && other != c)
+		return (BROKER_NAME_TAKEN);
+	if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
+		return (0);
+	m = msg_printf("* nick %s %.*s", c->name, (int)len, name);
+	dict_del(broker_names, c->name, strlen(c->name));
+	memcpy(c->name, name, len);
+	c->name[len] = '\0';
+	dict_put(broker_names, c->name, len, c);
+	broker_tell_peers(c, m);
+	return (0);
+}
+
+/* Sets a connection's current channel. */
+static void
+broker_set_current(struct conn *c, const char *channel, size_t len)
+{
+	free(c->channel);
+	c->channel = channel == NULL ? NULL : xstrndup(channel, len);
+}
+
+/*
+ * Makes a connection a member of a channel and its current channel.
+ * Returns the number of members, or an error.
+ */
+int
+broker_join(struct conn *c, const char *channel, size_t len)
+{
+	if (!name_is_channel(channel, len))
+		return (BROKER_BAD_CHANNEL);
+	if (subs_join(c->subs, channel, len))
+		broker_tell_members(c, channel, len,
+		    msg_printf("* join %.*s %s", (int)len, channel, c->name));
+	broker_set_current(c, channel, len);
+	return ((int)subs_members(broker_subs, channel, len, NULL, NULL));
+}
+
+/* Ends a membership and tells the other members. Returns 0 or an error. */
+int
+broker_part(struct conn *c, const char *channel, size_t len)
+{
+	if (!name_is_channel(channel, len))
+		return (BROKER_BAD_CHANNEL);
+	if (!subs_is_member(c->subs, channel, len))
+		return (BROKER_NOT_MEMBER);
+	broker_tell_members(c, channel, len,
+	    msg_printf("* part %.*s %s", (int)len, channel, c->name));
+	subs_part(c->subs, channel, len);
+	if (c->channel != NULL && strlen(c->channel) == len &&
+	    memcmp(c->channel, channel, len) == 0)
+		broker_set_current(c, NULL, 0);
+	return (0);
+}
+
+/* Adds a subscription within --max-subs. Returns 0 or an error. */
+int
+broker_subscribe(struct conn *c, const char *pattern, size_t len)
+{
+	if (len > 0 && *pattern == '@')
+		return (BROKER_FORBIDDEN);
+	if (!name_is_pattern(pattern, len))
+		return (BROKER_BAD_CHANNEL);
+	if (subs_client_patterns(c->subs) >= config.max_subs &&
+	    !subs_unsubscribe(c->subs, pattern, len))
+		return (BROKER_TOO_MANY_SUBS);
+	subs_subscribe(c->subs, pattern, len);
+	return (0);
+}
+
+/* Removes a subscription. Returns 0 or an error. */
+int
+broker_unsubscribe(struct conn *c, const char *pattern, size_t len)
+{
+	if (!name_is_pattern(pattern, len))
+		return (BROKER_BAD_CHANNEL);
+	if (!subs_unsubscribe(c->subs, pattern, len))
+		return (BROKER_NOT_SUBSCRIBED);
+	return (0);
+}
+
+/*
+ * Publishes text to a channel or an inbox (@NAME) on behalf of a sender
+ * (from may be NULL for the server and scripts). The text is rendered once
+ * and sanitized in the rendered copy. Returns how many connections it was
+ * queued for, or an error.
+ */
+long
+broker_publish(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen)
+{
+	struct broker_fanout	 f = { NULL, NULL, 0 };
+	struct conn		*to = NULL;
+	size_t			 slen = strlen(sender);
+
+	if (chlen > 0 && *channel == '@') {
+		if (!name_is_inbox(channel, chlen))
+			return (BROKER_BAD_CHANNEL);
+		if ((to = broker_find(channel + 1, chlen - 1)) == NULL)
+			return (BROKER_NO_SUCH_NAME);
+	} else if (!name_is_channel(channel, chlen))
+		return (BROKER_BAD_CHANNEL);
+	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);
+	if (!config.allow_control)
+		line_sanitize(f.msg->data + chlen + slen + 4, tlen);
+	stats.published++;
+	if (to != NULL)
+		broker_deliver_cb(to, &f);
+	else {
+		f.skip = config.echo ? NULL : from;
+		subs_match(broker_subs, channel, chlen, broker_deliver_cb, &f);
+	}
+	msg_unref(f.msg);
+	return (f.delivered);
+}
+
+/* Adapts a subs owner callback to a conn callback. */
+struct broker_each {
+	void	(*cb)(struct conn *, void *);
+	void	*arg;
+};
+
+/* Calls a conn callback for one owner. */
+static void
+broker_each_cb(void *owner, void *arg)
+{
+	struct broker_each	*e = arg;
+
+	e->cb(owner, e->arg);
+}
+
+/* Calls back each member of a channel. Returns how many there are. */
+size_t
+broker_members(const char *channel, size_t len,
+    void (*cb)(struct conn *, void *), void *arg)
+{
+	struct broker_each	e = { cb, arg };
+
+	return (subs_members(broker_subs, channel, len,
+	    cb == NULL ? NULL : broker_each_cb, &e));
+}
+
+/* Calls back each channel with its member and subscriber counts. */
+size_t
+broker_channels(void (*cb)(const char *, size_t, size_t, size_t, void *),
+    void *arg)
+{
+	return (subs_channels(broker_subs, cb, arg));
+}
+
+/* Returns how many channels exist. */
+size_t
+broker_count_channels(void)
+{
+	return (subs_count_channels(broker_subs));
+}

@@ -1,0 +1,42 @@
+/* linecast: a pub/sub broker that speaks plain lines over TCP. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "config.h"
+#include "log.h"
+#include "server.h"
+
+/*
+ * Exit codes: 0 after a signal-driven shutdown, 1 when the server cannot
+ * start, 2 on a bad command line.
+ */
+int
+main(int argc, char **argv)
+{
+	char	*cause = NULL;
+	int	 rc;
+
+	config_defaults(&config);
+	rc = config_parse_args(&config, argc, argv, &cause);
+	if (rc != 0) {
+		if (rc < 0)
+			fprintf(stderr, "linecast: %s\n"
+			    "Try 'linecast --help' for more information.\n",
+			    cause);
+		free(cause);
+		config_free(&config);
+		return (rc < 0 ? 2 : 0);
+	}
+	log_set_level((enum log_level)config.log_level);
+	if (server_start(&cause) != 0) {
+		log_error("%s", cause);
+		free(cause);
+		server_free();
+		config_free(&config);
+		return (1);
+	}
+	rc = server_run();
+	server_free();
+	config_free(&config);
+	return (rc);
+}

@@ -1,0 +1,25 @@
+/*
+ * A published message, rendered once into the exact bytes every receiver
+ * gets ("CHANNEL <SENDER> TEXT\n"), immutable after that, and shared by
+ * reference count. Loop thread only.
+ */
+#ifndef MSG_H
+#define MSG_H
+
+#include <stddef.h>
+
+struct msg {
+	unsigned int	refs;	/* freed when the last reference goes */
+	size_t		len;	/* bytes in data, the final LF included */
+	char		data[];
+};
+
+struct msg	*msg_new(const char *, size_t, const char *, size_t,
+		    const char *, size_t);
+struct msg	*msg_printf(const char *, ...)
+		    __attribute__((format(printf, 1, 2)));
+struct msg	*msg_ref(struct msg *);
+void		 msg_unref(struct msg *);
+void		 msg_unref_cleanup(const void *, size_t, void *);
+
+#endif

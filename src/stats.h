@@ -1,0 +1,38 @@
+/*
+ * Server counters. Loop thread only; other owners (the pool, the script
+ * state) set their gauges before a render.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct stats {
+	uint64_t	started;	/* monotonic seconds at start */
+	uint64_t	connections;	/* open now */
+	uint64_t	connections_total;
+	uint64_t	channels;	/* gauge, set before a render */
+	uint64_t	published;
+	uint64_t	delivered;
+	uint64_t	dropped;
+	uint64_t	lines_in;
+	uint64_t	bytes_in;
+	uint64_t	bytes_out;
+	uint64_t	hook_errors;
+	uint64_t	jobs_pending;	/* gauges from the pool */
+	uint64_t	jobs_running;
+	uint64_t	jobs_done;
+	uint64_t	jobs_failed;
+	uint64_t	script_memory;	/* gauge: main Lua state's bytes */
+};
+
+extern struct stats stats;
+
+typedef void (*stats_cb)(const char *, uint64_t, void *);
+
+void	stats_init(void);
+void	stats_each(stats_cb, void *);
+size_t	stats_render(char *, size_t);
+
+#endif
