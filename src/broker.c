@@ -11,6 +11,7 @@
 #include "config.h"
 #include "conn.h"
 #include "dict.h"
+#include "hooks.h"
 #include "line.h"
 #include "msg.h"
 #include "name.h"
@@ -60,6 +61,8 @@ broker_strerror(int err)
 	case BROKER_NO_CHANNEL:		return ("no-channel");
 	case BROKER_REFUSED:		return ("refused");
 	case BROKER_DROPPED:		return ("dropped");
+	case BROKER_SCRIPT_ERROR:	return ("script-error");
+	case BROKER_PENDING:		return ("pending");
 	}
 	return ("error");
 }
@@ -98,9 +101,8 @@ broker_tell_peers(struct conn *about, struct msg *m)
 	msg_unref(m);
 }
 
-/* Registers a connection under a free guest name and joins the default
- * channel. Returns 0. */
-int
+/* Registers a connection under a free guest name. */
+void
 broker_attach(struct conn *c)
 {
 	size_t	len, n;
@@ -112,10 +114,6 @@ broker_attach(struct conn *c)
 		    "guest%llu-%zu", (unsigned long long)c->id, n);
 	dict_put(broker_names, c->name, len, c);
 	c->subs = subs_client_new(broker_subs, c);
-	if (*config.default_channel != '\0')
-		broker_join(c, config.default_channel,
-		    strlen(config.default_channel));
-	return (0);
 }
 
 /* Tells a connection's peers it quit and forgets everything it held. */
@@ -232,27 +230,39 @@ broker_unsubscribe(struct conn *c, const char *pattern, size_t len)
 	return (0);
 }
 
-/*
- * Publishes text to a channel or an inbox (@NAME) on behalf of a sender
- * (from may be NULL for the server and scripts). The text is rendered once
- * and sanitized in the rendered copy. Returns how many connections it was
- * queued for, or an error.
- */
-long
-broker_publish(struct conn *from, const char *sender, const char *channel,
-    size_t chlen, const char *text, size_t tlen)
+/* Checks a publish target: a channel, or the inbox of a live name.
+ * Returns 0 or an error. */
+static int
+broker_check_target(const char *channel, size_t chlen, struct conn **to)
 {
-	struct broker_fanout	 f = { NULL, NULL, 0 };
-	struct conn		*to = NULL;
-	size_t			 slen = strlen(sender);
-
+	*to = NULL;
 	if (chlen > 0 && *channel == '@') {
 		if (!name_is_inbox(channel, chlen))
 			return (BROKER_BAD_CHANNEL);
-		if ((to = broker_find(channel + 1, chlen - 1)) == NULL)
+		if ((*to = broker_find(channel + 1, chlen - 1)) == NULL)
 			return (BROKER_NO_SUCH_NAME);
-	} else if (!name_is_channel(channel, chlen))
-		return (BROKER_BAD_CHANNEL);
+		return (0);
+	}
+	return (name_is_channel(channel, chlen) ? 0 : BROKER_BAD_CHANNEL);
+}
+
+/*
+ * Publishes text to a channel or an inbox (@NAME) on behalf of a sender
+ * (from may be NULL for the server and scripts), without hooks. The text
+ * is rendered once and sanitized in the rendered copy. Returns how many
+ * connections it was queued for, or an error.
+ */
+long
+broker_publish_now(struct conn *from, const char *sender,
+    const char *channel, size_t chlen, const char *text, size_t tlen)
+{
+	struct broker_fanout	 f = { NULL, NULL, 0 };
+	struct conn		*to;
+	size_t			 slen = strlen(sender);
+	int			 rc;
+
+	if ((rc = broker_check_target(channel, chlen, &to)) != 0)
+		return (rc);
 	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);
 	if (!config.allow_control)
 		line_sanitize(f.msg->data + chlen + slen + 4, tlen);
@@ -265,6 +275,56 @@ broker_publish(struct conn *from, const char *sender, const char *channel,
 	}
 	msg_unref(f.msg);
 	return (f.delivered);
+}
+
+/* The publish handlers answered: fan out (unless dropped) and report. */
+static void
+broker_publish_go(struct hooks_call *call)
+{
+	long	n = 0;
+
+	if (call->go)
+		n = broker_publish_now(call->conn, call->sender, call->channel,
+		    call->channel_len, call->text, call->text_len);
+	call->arg = n;
+	if (call->done != NULL)
+		call->done(call, n);
+}
+
+/*
+ * Publishes through the publish hooks. done, if given, gets the outcome
+ * (the delivered count or an error) exactly once, unless a hook failed:
+ * then the client was told already. Returns the outcome if it is known
+ * at once, BROKER_PENDING if a hook suspended, BROKER_SCRIPT_ERROR if one
+ * failed.
+ */
+long
+broker_publish(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, broker_done_cb done)
+{
+	struct hooks_call	 call;
+	struct conn		*to;
+	int			 rc;
+
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_PUBLISH;
+	call.conn = from;
+	call.channel = channel;
+	call.channel_len = chlen;
+	call.sender = sender;
+	call.text = text;
+	call.text_len = tlen;
+	call.cont = broker_publish_go;
+	call.done = done;
+	call.arg = BROKER_PENDING;
+	if ((rc = broker_check_target(channel, chlen, &to)) != 0) {
+		if (done != NULL)
+			done(&call, rc);
+		return (rc);
+	}
+	if (hooks_run(&call) == HOOKS_SUSPENDED)
+		return (BROKER_PENDING);
+	return (call.arg == BROKER_PENDING ? BROKER_SCRIPT_ERROR : call.arg);
 }
 
 /* Adapts a subs owner callback to a conn callback. */
@@ -299,6 +359,14 @@ broker_channels(void (*cb)(const char *, size_t, size_t, size_t, void *),
     void *arg)
 {
 	return (subs_channels(broker_subs, cb, arg));
+}
+
+/* Calls back each channel a connection is a member of. */
+size_t
+broker_channels_of(struct conn *c, void (*cb)(const char *, size_t, void *),
+    void *arg)
+{
+	return (subs_client_channels(c->subs, cb, arg));
 }
 
 /* Returns how many channels exist. */

@@ -25,12 +25,17 @@ enum broker_err {
 	BROKER_NO_CHANNEL = -9,
 	BROKER_REFUSED = -10,
 	BROKER_DROPPED = -11,
+	BROKER_SCRIPT_ERROR = -12,	/* a hook failed; the client was told */
+	BROKER_PENDING = -13,		/* a hook suspended; done() comes later */
 };
+
+struct hooks_call;
+typedef void (*broker_done_cb)(struct hooks_call *, long);
 
 void		 broker_init(void);
 void		 broker_free(void);
 const char	*broker_strerror(int);
-int		 broker_attach(struct conn *);
+void		 broker_attach(struct conn *);
 void		 broker_detach(struct conn *, const char *);
 int		 broker_rename(struct conn *, const char *, size_t);
 struct conn	*broker_find(const char *, size_t);
@@ -39,7 +44,11 @@ int		 broker_part(struct conn *, const char *, size_t);
 int		 broker_subscribe(struct conn *, const char *, size_t);
 int		 broker_unsubscribe(struct conn *, const char *, size_t);
 long		 broker_publish(struct conn *, const char *, const char *,
-		    size_t, const char *, size_t);
+		    size_t, const char *, size_t, broker_done_cb);
+long		 broker_publish_now(struct conn *, const char *,
+		    const char *, size_t, const char *, size_t);
+size_t		 broker_channels_of(struct conn *,
+		    void (*)(const char *, size_t, void *), void *);
 size_t		 broker_members(const char *, size_t,
 		    void (*)(struct conn *, void *), void *);
 size_t		 broker_channels(void (*)(const char *, size_t, size_t,

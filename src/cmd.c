@@ -13,6 +13,7 @@
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "hooks.h"
 #include "name.h"
 #include "stats.h"
 #include "xmalloc.h"
@@ -175,11 +176,13 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 
 	sp = memchr(line, ' ', len);
 	nlen = sp == NULL ? len : (size_t)(sp - line);
+	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
+		return;
 	if (cmd_builtin(c, line, nlen, line + nlen, len - nlen) != 0)
 		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
 }
 
-/* Calls back the name of each built-in command. */
+/* Calls back the name of each command: built-in, then script ones. */
 void
 cmd_help_names(void (*cb)(const char *, void *), void *arg)
 {
@@ -187,37 +190,101 @@ cmd_help_names(void (*cb)(const char *, void *), void *arg)
 
 	for (i = 0; i < CMD_COUNT; i++)
 		cb(cmd_table[i].name, arg);
+	hooks_help(cb, arg);
+}
+
+/* Starts a conn's hook call about a channel or a name. */
+static void
+cmd_hook(struct conn *c, enum hooks_event event, const char *s, size_t len,
+    void (*cont)(struct hooks_call *))
+{
+	struct hooks_call	call;
+
+	memset(&call, 0, sizeof call);
+	call.event = event;
+	call.conn = c;
+	if (event == HOOKS_JOIN) {
+		call.channel = s;
+		call.channel_len = len;
+	} else {
+		call.text = s;
+		call.text_len = len;
+	}
+	call.cont = cont;
+	hooks_run(&call);
+}
+
+/* Replies that a script refused what a hook was asked. */
+static void
+cmd_refused(struct hooks_call *call)
+{
+	cmd_error(call->conn, BROKER_FORBIDDEN, "%s",
+	    call->reason != NULL ? call->reason : "refused by a script");
+}
+
+/* The nick handlers answered: rename, or say no. */
+static void
+cmd_nick_go(struct hooks_call *call)
+{
+	struct conn	*c = call->conn;
+	int		 rc;
+
+	if (!call->go)
+		cmd_refused(call);
+	else if ((rc = broker_rename(c, call->text, call->text_len)) != 0)
+		cmd_error(c, rc, "%.*s", (int)call->text_len, call->text);
+	else
+		conn_printf(c, "+NICK %s", c->name);
 }
 
 /* /nick NAME */
 static void
 cmd_nick(struct conn *c, struct cmd_args *a)
 {
-	int	rc;
+	struct conn	*other;
 
-	if (name_is_reserved(a->argv[0], a->argl[0])) {
+	if (name_is_reserved(a->argv[0], a->argl[0]))
 		cmd_error(c, BROKER_BAD_NAME, "%.*s is reserved",
 		    (int)a->argl[0], a->argv[0]);
+	else if (!name_is_nick(a->argv[0], a->argl[0]))
+		cmd_error(c, BROKER_BAD_NAME, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+	else if ((other = broker_find(a->argv[0], a->argl[0])) != NULL &&
+	    other != c)
+		cmd_error(c, BROKER_NAME_TAKEN, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+	else
+		cmd_hook(c, HOOKS_NICK, a->argv[0], a->argl[0], cmd_nick_go);
+}
+
+/* The join handlers answered: join, or say no. */
+static void
+cmd_join_go(struct hooks_call *call)
+{
+	int	rc;
+
+	if (!call->go) {
+		cmd_refused(call);
 		return;
 	}
-	if ((rc = broker_rename(c, a->argv[0], a->argl[0])) != 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+	rc = broker_join(call->conn, call->channel, call->channel_len);
+	if (rc < 0)
+		cmd_error(call->conn, rc, "%.*s", (int)call->channel_len,
+		    call->channel);
 	else
-		conn_printf(c, "+NICK %s", c->name);
+		conn_printf(call->conn, "+JOIN %.*s %d",
+		    (int)call->channel_len, call->channel, rc);
 }
 
 /* /join CHANNEL */
 static void
 cmd_join(struct conn *c, struct cmd_args *a)
 {
-	int	rc;
-
-	rc = broker_join(c, a->argv[0], a->argl[0]);
-	if (rc < 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+	if (!name_is_channel(a->argv[0], a->argl[0]))
+		cmd_error(c, BROKER_BAD_CHANNEL, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
 	else
-		conn_printf(c, "+JOIN %.*s %d", (int)a->argl[0], a->argv[0],
-		    rc);
+		cmd_hook(c, HOOKS_JOIN, a->argv[0], a->argl[0], cmd_join_go);
 }
 
 /* Replies that a command needs a current channel. */
@@ -279,22 +346,38 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
 }
 
+/* A /pub is done: its reply. */
+static void
+cmd_pub_done(struct hooks_call *call, long n)
+{
+	int	 skip = n == BROKER_NO_SUCH_NAME;
+
+	if (n < 0)
+		cmd_error(call->conn, (int)n, "%.*s",
+		    (int)call->channel_len - skip, call->channel + skip);
+	else
+		conn_printf(call->conn, "+PUB %.*s %ld",
+		    (int)call->channel_len, call->channel, n);
+}
+
 /* /pub CHANNEL TEXT */
 static void
 cmd_pub(struct conn *c, struct cmd_args *a)
 {
-	long	n;
+	broker_publish(c, c->name, a->argv[0], a->argl[0], a->text,
+	    a->text_len, cmd_pub_done);
+}
 
-	n = broker_publish(c, c->name, a->argv[0], a->argl[0], a->text,
-	    a->text_len);
-	if (n == BROKER_NO_SUCH_NAME)
-		cmd_error(c, (int)n, "%.*s", (int)a->argl[0] - 1,
-		    a->argv[0] + 1);
-	else if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)a->argl[0], a->argv[0]);
+/* A /msg is done: its reply. */
+static void
+cmd_msg_done(struct hooks_call *call, long n)
+{
+	if (n < 0)
+		cmd_error(call->conn, BROKER_NO_SUCH_NAME, "%.*s",
+		    (int)call->channel_len - 1, call->channel + 1);
 	else
-		conn_printf(c, "+PUB %.*s %ld", (int)a->argl[0], a->argv[0],
-		    n);
+		conn_printf(call->conn, "+MSG %.*s",
+		    (int)call->channel_len - 1, call->channel + 1);
 }
 
 /* /msg NAME TEXT */
@@ -302,19 +385,16 @@ static void
 cmd_msg(struct conn *c, struct cmd_args *a)
 {
 	char	inbox[NAME_NICK_MAX + 2];
-	long	n = BROKER_NO_SUCH_NAME;
 
-	if (a->argl[0] <= NAME_NICK_MAX) {
-		inbox[0] = '@';
-		memcpy(inbox + 1, a->argv[0], a->argl[0]);
-		n = broker_publish(c, c->name, inbox, a->argl[0] + 1, a->text,
-		    a->text_len);
-	}
-	if (n < 0)
+	if (a->argl[0] > NAME_NICK_MAX) {
 		cmd_error(c, BROKER_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
-	else
-		conn_printf(c, "+MSG %.*s", (int)a->argl[0], a->argv[0]);
+		return;
+	}
+	inbox[0] = '@';
+	memcpy(inbox + 1, a->argv[0], a->argl[0]);
+	broker_publish(c, c->name, inbox, a->argl[0] + 1, a->text,
+	    a->text_len, cmd_msg_done);
 }
 
 /* Names gathered for /who. */
@@ -452,6 +532,8 @@ cmd_help(struct conn *c, struct cmd_args *a)
 		name++;
 		len--;
 	}
+	if (hooks_command_help(c, name, len))
+		return;
 	if ((ce = cmd_find(name, len)) == NULL)
 		conn_printf(c, "-ERR unknown-command %.*s", (int)len, name);
 	else

@@ -106,7 +106,6 @@ conn_new(int fd, const char *addr)
 	c->addr = xstrdup(addr);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->script_ref = -1;
 	c->last_active_ms = conn_now_ms();
 	line_reader_init(&c->reader, config.max_line);
 	event_assign(&c->ev_read, conn_evbase, fd, EV_READ | EV_PERSIST,
@@ -124,14 +123,11 @@ conn_new(int fd, const char *addr)
 	return (c);
 }
 
-/* Returns the live connection with an id, or NULL. */
+/* Returns the registered connection with an id (maybe closing), or NULL. */
 struct conn *
 conn_find(uint64_t id)
 {
-	struct conn	*c;
-
-	c = dict_get(conn_ids, (const char *)&id, sizeof id);
-	return (c == NULL || c->dead ? NULL : c);
+	return (dict_get(conn_ids, (const char *)&id, sizeof id));
 }
 
 /* Returns the first registered connection; follow ->next for the rest. */

@@ -24,6 +24,7 @@
 #include "name.h"
 
 struct msg;
+struct script_run;
 struct subs_client;
 
 struct conn {
@@ -55,7 +56,8 @@ struct conn {
 	uint64_t		 rate_ms;
 	struct event		*ev_rate;	/* resumes input, lazily */
 	char			*close_reason;
-	int			 script_ref;	/* hooks' per-conn state */
+	struct script_run	*hook;		/* suspended for its input */
+	int			 processing;	/* in its input loop */
 
 	struct conn		*flush_next;
 	struct conn		*reap_next;

@@ -2,7 +2,7 @@
  * A hash table from byte-string keys to pointers: open addressing with
  * linear probing. Each slot points to an entry that holds the hash, the
  * value and a NUL-terminated copy of the key in one allocation, so an
- * entry costs one small malloc and about 11 bytes of slots. A deletion
+ * entry costs one small malloc and 11 to 21 bytes of slots. A deletion
  * shifts the rest of its cluster back (no tombstones), and an empty table
  * holds no slot array at all: many small dicts (trie children) stay cheap.
  *
@@ -113,8 +113,9 @@ dict_resize(struct dict *d, size_t size)
 	for (i = 0; i < oldsize; i++) {
 		if (old[i] == NULL)
 			continue;
-		for (j = old[i]->hash & mask; d->slots[j] != NULL; j++, j &= mask)
-			/* nothing */;
+		j = old[i]->hash & mask;
+		while (d->slots[j] != NULL)
+			j = (j + 1) & mask;
 		d->slots[j] = old[i];
 	}
 	free(old);
@@ -210,7 +211,7 @@ dict_put(struct dict *d, const char *key, size_t len, void *value)
 	e = xmalloc(sizeof *e + len + 1);
 	e->value = value;
 	e->hash = hash;
-	e->keylen = len;
+	e->keylen = (uint32_t)len;
 	memcpy(e->key, key, len);
 	e->key[len] = '\0';
 	d->slots[i] = e;

@@ -25,6 +25,7 @@
 #include "config.h"
 #include "conn.h"
 #include "log.h"
+#include "script.h"
 #include "server.h"
 #include "session.h"
 #include "stats.h"
@@ -220,6 +221,7 @@ server_stop(const char *why)
 	server_stopping = 1;
 	log_info("%s: shutting down", why);
 	server_unlisten();
+	script_stop();
 	for (c = conn_first(); c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
@@ -239,7 +241,7 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	switch (sig) {
 	case SIGHUP:
-		log_info("SIGHUP: no scripts to reload");
+		script_reload();
 		break;
 	default:
 		server_stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -319,6 +321,8 @@ server_start(char **cause)
 	}
 	conn_init(server_base, &server_conn_ops);
 	broker_init();
+	if (script_start(cause) != 0)
+		return (-1);
 	if (server_listen_tcp(cause) != 0)
 		return (-1);
 	if (config.unix_path != NULL && server_listen_unix(cause) != 0)
@@ -357,6 +361,7 @@ server_free(void)
 		return;
 	server_unlisten();
 	conn_shutdown();
+	script_free();
 	broker_free();
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++)
 		if (server_signals[i] != NULL)

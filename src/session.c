@@ -16,38 +16,68 @@
 #include "cmd.h"
 #include "config.h"
 #include "conn.h"
+#include "hooks.h"
 #include "line.h"
 #include "session.h"
 #include "stats.h"
 
 static void	session_process(struct conn *);
 
-/* Greets a new connection: a name, the default channel, +HELLO. */
-void
-session_start(struct conn *c)
+/* The connect handlers answered: refuse, or join the default channel
+ * and greet. */
+static void
+session_connected(struct hooks_call *call)
 {
-	c->rate_tokens = config.max_rate;
-	c->rate_ms = conn_now_ms();
-	broker_attach(c);
+	struct conn	*c = call->conn;
+
+	if (!call->go) {
+		conn_printf(c, "-ERR refused %s", call->reason != NULL ?
+		    call->reason : "by a script");
+		conn_close(c, "refused");
+		return;
+	}
+	if (*config.default_channel != '\0')
+		broker_join(c, config.default_channel,
+		    strlen(config.default_channel));
 	conn_printf(c, "+HELLO linecast/%s name=%s%s%s", PACKAGE_VERSION,
 	    c->name, c->channel != NULL ? " channel=" : "",
 	    c->channel != NULL ? c->channel : "");
-	conn_set_reading(c, 1);
 }
 
-/* Forgets a closing connection. */
+/* Greets a new connection: a name, the connect hooks, then (if they let
+ * it in) the default channel and +HELLO. Input is read from the start so
+ * that a connect hook can conn:read() a dialog. */
+void
+session_start(struct conn *c)
+{
+	struct hooks_call	call;
+
+	c->rate_tokens = config.max_rate;
+	c->rate_ms = conn_now_ms();
+	broker_attach(c);
+	conn_set_reading(c, 1);
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_CONNECT;
+	call.conn = c;
+	call.cont = session_connected;
+	hooks_run(&call);
+}
+
+/* Forgets a closing connection: scripts first, then the broker. */
 void
 session_closed(struct conn *c)
 {
+	hooks_closed(c);
 	broker_detach(c, c->close_reason);
 }
 
-/* Goes on with a connection's input after a hook finished. */
+/* Goes on with a connection's input after a hook finished. Inside the
+ * connection's own input loop, that loop goes on by itself. */
 void
 session_resume(struct conn *c)
 {
-	c->suspended = 0;
-	session_process(c);
+	if (!c->processing)
+		session_process(c);
 }
 
 /* New input, or the output drained: process what can be. */
@@ -92,28 +122,37 @@ session_take_token(struct conn *c)
 	return (0);
 }
 
+/* A text line's publish failed after its hooks: say why. */
+static void
+session_publish_done(struct hooks_call *call, long n)
+{
+	if (n < 0)
+		cmd_error(call->conn, (int)n, "%.*s", (int)call->channel_len,
+		    call->channel);
+}
+
 /* Publishes a text line to the connection's current channel. */
 static void
 session_publish(struct conn *c, const char *text, size_t len)
 {
-	long	n;
-
 	if (c->channel == NULL) {
 		cmd_error(c, BROKER_NO_CHANNEL, "/join a channel first");
 		return;
 	}
-	n = broker_publish(c, c->name, c->channel, strlen(c->channel), text,
-	    len);
-	if (n < 0)
-		cmd_error(c, (int)n, "%s", c->channel);
+	broker_publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	    session_publish_done);
 }
 
-/* Runs one input line: a command, or text for the current channel. */
+/* The line handlers answered: run the (maybe rewritten) line, a command
+ * or text for the current channel, unless they consumed it. */
 static void
-session_line(struct conn *c, char *line, size_t len)
+session_line_go(struct hooks_call *call)
 {
-	stats.lines_in++;
-	if (len == 0)
+	struct conn	*c = call->conn;
+	const char	*line = call->text;
+	size_t		 len = call->text_len;
+
+	if (!call->go || len == 0)
 		return;
 	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
 		cmd_dispatch(c, line + 1, len - 1);
@@ -124,6 +163,34 @@ session_line(struct conn *c, char *line, size_t len)
 		len--;
 	}
 	session_publish(c, line, len);
+}
+
+/* Runs one input line through the line handlers. */
+static void
+session_line(struct conn *c, const char *line, size_t len)
+{
+	struct hooks_call	call;
+
+	if (len == 0)
+		return;
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_LINE;
+	call.conn = c;
+	call.text = line;
+	call.text_len = len;
+	call.cont = session_line_go;
+	hooks_run(&call);
+}
+
+/* Answers telnet's "DO TIMING-MARK" (sent with Ctrl-C) with "WONT", so
+ * that the client does not discard our output while it waits. */
+static void
+session_telnet_reply(struct conn *c, const char *p, size_t len)
+{
+	static const char	do_tm[] = "\377\375\006";
+
+	if (memchr(p, 0xff, len) != NULL && memmem(p, len, do_tm, 3) != NULL)
+		conn_write(c, "\377\374\006", 3);
 }
 
 /*
@@ -148,8 +215,13 @@ session_next(struct conn *c)
 	case LINE_OK:
 		if (config.max_rate != 0 && !session_take_token(c))
 			return (0);
+		session_telnet_reply(c, p, len);
 		len = line_strip_telnet(p, len);
-		session_line(c, p, len);
+		stats.lines_in++;
+		if (c->suspended)
+			hooks_read_line(c, p, len);
+		else
+			session_line(c, p, len);
 		break;
 	case LINE_TOO_LONG:
 		conn_printf(c, "-ERR line-too-long %zu", config.max_line);
@@ -167,7 +239,10 @@ session_process(struct conn *c)
 {
 	size_t	bound = LINE_WINDOW(&c->reader) + CONFIG_INPUT_MAX;
 
-	while (!c->dead && !c->suspended) {
+	if (c->processing)
+		return;
+	c->processing = 1;
+	while (!c->dead && (!c->suspended || hooks_wants_line(c))) {
 		if (conn_output_full(c)) {
 			c->stalled = 1;
 			break;
@@ -175,5 +250,6 @@ session_process(struct conn *c)
 		if (!session_next(c))
 			break;
 	}
+	c->processing = 0;
 	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
 }

@@ -1,0 +1,65 @@
+/*
+ * The one door from the core (session, cmd, broker) up to Lua. Each hook
+ * runs its handlers, in registration order, in a coroutine that may
+ * suspend (lc.sleep, conn:read, lc.blocking). The core therefore passes a
+ * continuation: it runs exactly once, at once when the handlers return
+ * without suspending (or when there are none: then the core pays nothing
+ * but a test), later otherwise. While a hook suspended for a connection,
+ * that connection's input waits (conn->suspended).
+ *
+ * A handler that raises or runs out of time counts as an error: it is
+ * logged, the client whose input ran it gets "-ERR script-error", and the
+ * continuation does not run.
+ */
+#ifndef HOOKS_H
+#define HOOKS_H
+
+#include <stddef.h>
+
+struct conn;
+
+enum hooks_event {
+	HOOKS_CONNECT,
+	HOOKS_LINE,
+	HOOKS_PUBLISH,
+	HOOKS_JOIN,
+	HOOKS_NICK,
+	HOOKS_DISCONNECT,
+	HOOKS_SHUTDOWN,
+	HOOKS_NEVENTS,
+};
+
+/* A hook's question and, in the continuation, its answer. */
+struct hooks_call {
+	enum hooks_event	 event;
+	struct conn		*conn;		/* whose input ran it, or NULL */
+	const char		*channel;	/* join, publish */
+	size_t			 channel_len;
+	const char		*sender;	/* publish */
+	const char		*text;		/* line, publish, nick: the name */
+	size_t			 text_len;
+	int			 go;		/* answer: 1 go on, 0 refused */
+	const char		*reason;	/* answer: why refused, or NULL */
+	void			(*cont)(struct hooks_call *);
+	void			(*done)(struct hooks_call *, long);
+	long			 arg;		/* the caller's, untouched */
+};
+
+/* What a hook call did. */
+enum hooks_status {
+	HOOKS_DONE,		/* the continuation ran (or was skipped) */
+	HOOKS_SUSPENDED,	/* it will run when the handlers resume */
+};
+
+extern int	hooks_active[HOOKS_NEVENTS];
+
+enum hooks_status hooks_run(struct hooks_call *);
+int		 hooks_command(struct conn *, const char *, size_t,
+		    const char *, size_t);
+void		 hooks_help(void (*)(const char *, void *), void *);
+int		 hooks_command_help(struct conn *, const char *, size_t);
+int		 hooks_wants_line(struct conn *);
+void		 hooks_read_line(struct conn *, const char *, size_t);
+void		 hooks_closed(struct conn *);
+
+#endif

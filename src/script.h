@@ -1,0 +1,53 @@
+/*
+ * The main Lua state and the one path by which Lua code runs in it: every
+ * hook, command and timer callback runs in a (reused) coroutine through
+ * script_resume(), under the --script-timeout count hook and the
+ * --script-memory cap. A coroutine that yields waits for exactly one
+ * thing (a timer, its connection's next line, a blocking job) and is
+ * resumed through the same function. Loop thread only.
+ */
+#ifndef SCRIPT_H
+#define SCRIPT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <lua.h>
+
+#include "hooks.h"
+
+struct script_state;
+struct script_run;
+
+/* What a suspended run waits for. */
+enum script_wait {
+	SCRIPT_RUNNING,
+	SCRIPT_SLEEP,		/* a timer */
+	SCRIPT_READ,		/* its connection's next line */
+	SCRIPT_JOB,		/* a blocking job's result */
+	SCRIPT_QUEUE,		/* room in the job queue */
+};
+
+int		 script_start(char **);
+void		 script_reload(void);
+void		 script_stop(void);
+void		 script_free(void);
+size_t		 script_memory(void);
+
+struct script_run *script_current(lua_State *);
+uint64_t	 script_run_conn(struct script_run *);
+int		 script_yield(lua_State *, enum script_wait, double);
+void		 script_wake(struct script_run *, int);
+int		 script_call(lua_State *, int, int, uint64_t);
+void		 script_error(struct script_run *, const char *);
+void		 script_spawn_callback(lua_State *, int);
+void		 script_handlers_changed(lua_State *);
+
+/* script_api.c */
+void		 script_api_open(lua_State *, int);
+void		 script_api_push_conn(lua_State *, struct conn *);
+void		 script_api_forget_conn(lua_State *, uint64_t);
+int		 script_api_push_msg(lua_State *, struct hooks_call *);
+void		 script_api_cancel_timers(lua_State *);
+
+#endif
