@@ -106,7 +106,7 @@ struct bench_options {
 	double			 warmup;
 	double			 timeout;
 	size_t			 payload;
-	double			 rate;		/* aggregate msg/s, 0: unpaced */
+	double			 rate;		/* msg/s in all, 0: unpaced */
 	u_int			 window;
 	long			 pid;		/* the broker's, or 0 */
 	int			 json;
@@ -133,9 +133,9 @@ struct bench_pub {
 	struct bench_client	*client;
 	u_int			 id;
 	u_int			 room;
-	u_int			 slot;		/* index among its room's pubs */
+	u_int			 slot;		/* index in its room */
 	u_int			 receivers;	/* connections owed each msg */
-	char			*prefix;	/* the command up to the payload */
+	char			*prefix;	/* command before payload */
 	size_t			 prefix_len;
 	uint64_t		 sent;
 	uint64_t		 target;	/* pacing: sent by now */
@@ -275,7 +275,7 @@ struct bench_result {
 	uint64_t	 dropped;
 	double		 client_cpu;	/* percent of one core */
 	double		 broker_cpu;	/* percent, or -1 */
-	double		 rss_per_conn;	/* bytes, or -1 */
+	double		 rss_per_conn;	/* bytes, or NAN if unknown */
 	int		 ok;
 };
 
@@ -735,7 +735,8 @@ bench_client_lines(struct bench_client *c, char *buf, size_t len,
 		c->carry_size = n < 256 ? 256 : n;
 		c->carry = xrealloc(c->carry, c->carry_size);
 	}
-	memcpy(c->carry, p, n);
+	if (n != 0)
+		memcpy(c->carry, p, n);
 	c->carry_len = n;
 }
 
@@ -747,7 +748,8 @@ bench_client_read_cb(evutil_socket_t fd, short events, void *arg)
 	ssize_t			 n;
 
 	(void)events;
-	memcpy(bench.rbuf, c->carry, c->carry_len);
+	if (c->carry_len != 0)
+		memcpy(bench.rbuf, c->carry, c->carry_len);
 	n = read(fd, bench.rbuf + c->carry_len,
 	    bench.rbuf_size - c->carry_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
@@ -798,7 +800,8 @@ bench_pub_passed(struct bench_pub *pub, uint64_t from, uint64_t to)
 	slack = window / 4 != 0 ? window / 4 : 1;
 	if (pub->window_full && pub->sent - pub->low <= window - slack) {
 		pub->window_full = 0;
-		event_active(pub->client->ev_write, EV_WRITE, 1);
+		if (pub->client->ev_write != NULL)
+			event_active(pub->client->ev_write, EV_WRITE, 1);
 	}
 }
 
@@ -1481,127 +1484,153 @@ bench_defaults(struct bench_options *o, int seconds_set, int rate_set)
 		bench_usage_error("-T wants more than 0 seconds");
 }
 
+/* Long options without a short form. */
+enum bench_longopt {
+	BENCH_OPT_PROTO = 256,
+	BENCH_OPT_PID,
+	BENCH_OPT_JSON,
+	BENCH_OPT_WARMUP,
+	BENCH_OPT_CHANNEL,
+	BENCH_OPT_TIMEOUT,
+};
+
+static const struct option bench_longopts[] = {
+	{ "host", required_argument, NULL, 'H' },
+	{ "port", required_argument, NULL, 'p' },
+	{ "proto", required_argument, NULL, BENCH_OPT_PROTO },
+	{ "publishers", required_argument, NULL, 'P' },
+	{ "subscribers", required_argument, NULL, 'S' },
+	{ "connections", required_argument, NULL, 'C' },
+	{ "channels", required_argument, NULL, 'K' },
+	{ "messages", required_argument, NULL, 'n' },
+	{ "time", required_argument, NULL, 'T' },
+	{ "size", required_argument, NULL, 'd' },
+	{ "rate", required_argument, NULL, 'r' },
+	{ "window", required_argument, NULL, 'w' },
+	{ "warmup", required_argument, NULL, BENCH_OPT_WARMUP },
+	{ "channel", required_argument, NULL, BENCH_OPT_CHANNEL },
+	{ "pid", required_argument, NULL, BENCH_OPT_PID },
+	{ "timeout", required_argument, NULL, BENCH_OPT_TIMEOUT },
+	{ "json", no_argument, NULL, BENCH_OPT_JSON },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 }
+};
+
+/* Takes an option whose value is a count. Returns 0 if ch is not one. */
+static int
+bench_option_count(int ch, const char *arg, struct bench_options *o)
+{
+	switch (ch) {
+	case 'p':
+		o->port = (u_int)bench_number("-p", arg, 1, 65535);
+		break;
+	case 'P':
+		o->publishers = (u_int)bench_number("-P", arg, 1, 100000);
+		break;
+	case 'S':
+		o->subscribers = (u_int)bench_number("-S", arg, 0, 100000);
+		break;
+	case 'C':
+		o->connections = (u_int)bench_number("-C", arg, 1, 1000000);
+		break;
+	case 'K':
+		o->channels = (u_int)bench_number("-K", arg, 1, 1000000);
+		break;
+	case 'n':
+		o->messages = bench_number("-n", arg, 1, UINT64_MAX / 2);
+		break;
+	case 'd':
+		o->payload = bench_number("-d", arg, 1, 1 << 20);
+		break;
+	case 'w':
+		o->window = (u_int)bench_number("-w", arg, 1, 10000000);
+		break;
+	case BENCH_OPT_PID:
+		o->pid = (long)bench_number("--pid", arg, 1, INT32_MAX);
+		break;
+	default:
+		return (0);
+	}
+	return (1);
+}
+
+/* Reports an option getopt did not take (unknown, or missing its value)
+ * and exits 2. */
+static void __attribute__((noreturn))
+bench_option_error(int ch, char **argv)
+{
+	if (ch == ':' && optopt != 0 && optopt < 256)
+		bench_usage_error("option -%c wants a value", optopt);
+	if (ch == ':')
+		bench_usage_error("option %s wants a value", argv[optind - 1]);
+	if (optopt != 0)
+		bench_usage_error("unknown option -%c", optopt);
+	bench_usage_error("unknown option %s", argv[optind - 1]);
+}
+
+/* Takes one option from getopt_long. set[0] and set[1] record whether -T
+ * and --rate were given. */
+static void
+bench_option(int ch, char **argv, struct bench_options *o, int set[2])
+{
+	if (bench_option_count(ch, optarg, o))
+		return;
+	switch (ch) {
+	case 'H':
+		o->host = optarg;
+		break;
+	case BENCH_OPT_PROTO:
+		o->proto = bench_parse_proto(optarg);
+		break;
+	case 'T':
+		o->seconds = bench_seconds("-T", optarg);
+		set[0] = 1;
+		break;
+	case 'r':
+		o->rate = (double)bench_number("--rate", optarg, 0, 100000000);
+		set[1] = 1;
+		break;
+	case BENCH_OPT_WARMUP:
+		o->warmup = bench_seconds("--warmup", optarg);
+		break;
+	case BENCH_OPT_CHANNEL:
+		if (*optarg == '\0' || strpbrk(optarg, " \r\n") != NULL)
+			bench_usage_error("bad channel '%s'", optarg);
+		o->channel = optarg;
+		break;
+	case BENCH_OPT_TIMEOUT:
+		o->timeout = bench_seconds("--timeout", optarg);
+		if (o->timeout < 0.5)
+			o->timeout = 0.5;
+		break;
+	case BENCH_OPT_JSON:
+		o->json = 1;
+		break;
+	case 'h':
+		bench_usage(stdout);
+		exit(0);
+	default:
+		bench_option_error(ch, argv);
+	}
+}
+
 /* Parses the command line into o, or exits 0 (--help) or 2. */
 static void
 bench_parse(int argc, char **argv, struct bench_options *o)
 {
-	enum { OPT_PROTO = 256, OPT_PID, OPT_JSON, OPT_WARMUP, OPT_CHANNEL,
-	    OPT_TIMEOUT };
-	static const struct option longopts[] = {
-		{ "host", required_argument, NULL, 'H' },
-		{ "port", required_argument, NULL, 'p' },
-		{ "proto", required_argument, NULL, OPT_PROTO },
-		{ "publishers", required_argument, NULL, 'P' },
-		{ "subscribers", required_argument, NULL, 'S' },
-		{ "connections", required_argument, NULL, 'C' },
-		{ "channels", required_argument, NULL, 'K' },
-		{ "messages", required_argument, NULL, 'n' },
-		{ "time", required_argument, NULL, 'T' },
-		{ "size", required_argument, NULL, 'd' },
-		{ "rate", required_argument, NULL, 'r' },
-		{ "window", required_argument, NULL, 'w' },
-		{ "warmup", required_argument, NULL, OPT_WARMUP },
-		{ "channel", required_argument, NULL, OPT_CHANNEL },
-		{ "pid", required_argument, NULL, OPT_PID },
-		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-		{ "json", no_argument, NULL, OPT_JSON },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
-	int	ch, seconds_set = 0, rate_set = 0;
+	int	ch, set[2] = { 0, 0 };
 
 	memset(o, 0, sizeof *o);
 	o->host = "127.0.0.1";
-	o->subscribers = UINT_MAX;
+	o->subscribers = UINT_MAX;	/* 0 is a valid count */
 	o->payload = 64;
 	o->window = 1000;
 	o->timeout = 10;
 	o->channel = "bench";
 	opterr = 0;
 	while ((ch = getopt_long(argc, argv, ":H:p:P:S:C:K:n:T:d:r:w:h",
-	    longopts, NULL)) != -1) {
-		switch (ch) {
-		case 'H':
-			o->host = optarg;
-			break;
-		case 'p':
-			o->port = (u_int)bench_number("-p", optarg, 1, 65535);
-			break;
-		case OPT_PROTO:
-			o->proto = bench_parse_proto(optarg);
-			break;
-		case 'P':
-			o->publishers = (u_int)bench_number("-P", optarg, 1,
-			    100000);
-			break;
-		case 'S':
-			o->subscribers = (u_int)bench_number("-S", optarg, 0,
-			    100000);
-			break;
-		case 'C':
-			o->connections = (u_int)bench_number("-C", optarg, 1,
-			    1000000);
-			break;
-		case 'K':
-			o->channels = (u_int)bench_number("-K", optarg, 1,
-			    1000000);
-			break;
-		case 'n':
-			o->messages = bench_number("-n", optarg, 1,
-			    UINT64_MAX / 2);
-			break;
-		case 'T':
-			o->seconds = bench_seconds("-T", optarg);
-			seconds_set = 1;
-			break;
-		case 'd':
-			o->payload = bench_number("-d", optarg, 1, 1 << 20);
-			break;
-		case 'r':
-			o->rate = (double)bench_number("--rate", optarg, 0,
-			    100000000);
-			rate_set = 1;
-			break;
-		case 'w':
-			o->window = (u_int)bench_number("-w", optarg, 1,
-			    10000000);
-			break;
-		case OPT_WARMUP:
-			o->warmup = bench_seconds("--warmup", optarg);
-			break;
-		case OPT_CHANNEL:
-			if (*optarg == '\0' || strpbrk(optarg, " \r\n") != NULL)
-				bench_usage_error("bad channel '%s'", optarg);
-			o->channel = optarg;
-			break;
-		case OPT_PID:
-			o->pid = (long)bench_number("--pid", optarg, 1,
-			    INT32_MAX);
-			break;
-		case OPT_TIMEOUT:
-			o->timeout = bench_seconds("--timeout", optarg);
-			if (o->timeout < 0.5)
-				o->timeout = 0.5;
-			break;
-		case OPT_JSON:
-			o->json = 1;
-			break;
-		case 'h':
-			bench_usage(stdout);
-			exit(0);
-		case ':':
-			if (optopt != 0 && optopt < 256)
-				bench_usage_error("option -%c wants a value",
-				    optopt);
-			bench_usage_error("option %s wants a value",
-			    argv[optind - 1]);
-		default:
-			if (optopt != 0)
-				bench_usage_error("unknown option -%c", optopt);
-			bench_usage_error("unknown option %s",
-			    argv[optind - 1]);
-		}
-	}
+	    bench_longopts, NULL)) != -1)
+		bench_option(ch, argv, o, set);
 	if (optind < argc)
 		o->workload = bench_parse_workload(argv[optind++]);
 	if (optind < argc && o->workload == BENCH_CONNS)
@@ -1609,9 +1638,9 @@ bench_parse(int argc, char **argv, struct bench_options *o)
 		    1, 1000000);
 	if (optind < argc)
 		bench_usage_error("unexpected argument '%s'", argv[optind]);
-	if (seconds_set && o->messages != 0)
+	if (set[0] && o->messages != 0)
 		bench_usage_error("-n and -T exclude each other");
-	bench_defaults(o, seconds_set, rate_set);
+	bench_defaults(o, set[0], set[1]);
 }
 
 /* Raises the open-file limit to the hard limit; exits if it stays below
@@ -1713,14 +1742,13 @@ bench_setup_windows(void)
 	}
 }
 
-/* Builds the clients, publishers and receivers of the workload. */
+/* Names the channels: one for fanout and rate, one per room. */
 static void
-bench_setup(void)
+bench_setup_rooms(void)
 {
 	struct bench_options	*o = &bench.opt;
-	u_int			 i, per;
+	u_int			 i;
 
-	bench.ops = &bench_protos[o->proto];
 	bench.nrooms = o->workload == BENCH_ROOMS ? o->channels : 1;
 	bench.rooms = xcalloc(bench.nrooms, sizeof *bench.rooms);
 	for (i = 0; i < bench.nrooms; i++) {
@@ -1729,6 +1757,15 @@ bench_setup(void)
 		else
 			bench.rooms[i] = xstrdup(o->channel);
 	}
+}
+
+/* Counts the connections, publishers and receivers, and sizes the
+ * buffers for the longest publish command. */
+static void
+bench_setup_sizes(void)
+{
+	struct bench_options	*o = &bench.opt;
+
 	switch (o->workload) {
 	case BENCH_FANOUT:
 	case BENCH_RATE:
@@ -1738,8 +1775,8 @@ bench_setup(void)
 		break;
 	case BENCH_ROOMS:
 		bench.npubs = bench.nrcvs = o->connections;
-		per = o->proto == BENCH_REDIS ? 2 : 1;
-		bench.nclients = per * o->connections;
+		bench.nclients = (o->proto == BENCH_REDIS ? 2 : 1) *
+		    o->connections;
 		break;
 	case BENCH_CONNS:
 		bench.nclients = o->connections;
@@ -1751,6 +1788,19 @@ bench_setup(void)
 	    bench.msg_max * 4 : BENCH_OUT_SIZE;
 	bench.rbuf_size = bench.msg_max * 8 > BENCH_READ_SIZE ?
 	    bench.msg_max * 8 : BENCH_READ_SIZE;
+}
+
+/* Builds the clients, publishers and receivers of the workload. In rooms,
+ * participant i is receiver i and publisher i, on one connection, or on
+ * two for Redis, which cannot publish on a subscribed connection. */
+static void
+bench_setup(void)
+{
+	u_int	i, per;
+
+	bench.ops = &bench_protos[bench.opt.proto];
+	bench_setup_rooms();
+	bench_setup_sizes();
 	bench.rbuf = xmalloc(bench.rbuf_size);
 	bench.clients = xcalloc(bench.nclients, sizeof *bench.clients);
 	for (i = 0; i < bench.nclients; i++) {
@@ -1759,8 +1809,8 @@ bench_setup(void)
 	}
 	bench.pubs = xcalloc(bench.npubs + 1, sizeof *bench.pubs);
 	bench.rcvs = xcalloc(bench.nrcvs + 1, sizeof *bench.rcvs);
-	if (o->workload == BENCH_ROOMS) {
-		per = o->proto == BENCH_REDIS ? 2 : 1;
+	if (bench.opt.workload == BENCH_ROOMS) {
+		per = bench.nclients / bench.npubs;
 		for (i = 0; i < bench.npubs; i++) {
 			bench_setup_rcv(i, &bench.clients[per * i],
 			    i % bench.nrooms, (int)i);
@@ -1790,6 +1840,8 @@ bench_loop(void)
 	bench.ev_check = event_new(bench.base, -1, EV_PERSIST, bench_check_cb,
 	    NULL);
 	event_add(bench.ev_check, &tv);
+	bench.rss_before = bench.rss_after = -1;
+	bench.broker_cpu_start = bench.broker_cpu_end = -1;
 	if (bench.opt.pid != 0)
 		bench.rss_before = bench_proc_rss(bench.opt.pid);
 	bench.t_setup = bench.t_progress = bench_now();
@@ -1811,7 +1863,9 @@ bench_result_losses(struct bench_result *r)
 		lost = rcv->gaps;
 		for (j = rcv->room; j < bench.npubs; j += bench.nrooms) {
 			pub = &bench.pubs[j];
-			if ((int)j != rcv->self && pub->sent > rcv->next[pub->slot])
+			if ((int)j == rcv->self)
+				continue;
+			if (pub->sent > rcv->next[pub->slot])
 				lost += pub->sent - rcv->next[pub->slot];
 		}
 		r->missing += lost > rcv->dropped ? lost - rcv->dropped : 0;
@@ -1820,32 +1874,13 @@ bench_result_losses(struct bench_result *r)
 	}
 }
 
-/* Computes the figures of the finished run. */
+/* Computes the rates, from the start of measuring to the last publish
+ * and to the last delivery. */
 static void
-bench_result(struct bench_result *r)
+bench_result_rates(struct bench_result *r)
 {
-	struct bench_pub	*pub;
-	uint64_t		 end;
-	double			 wall, ticks;
-	u_int			 i;
+	uint64_t	end;
 
-	memset(r, 0, sizeof *r);
-	for (i = 0; i < bench.npubs; i++) {
-		pub = &bench.pubs[i];
-		if (pub->first_measured != UINT64_MAX &&
-		    pub->sent > pub->first_measured) {
-			r->published += pub->sent - pub->first_measured;
-			r->expected += (pub->sent - pub->first_measured) *
-			    pub->receivers;
-		}
-	}
-	r->delivered = bench.delivered;
-	bench_result_losses(r);
-	wall = (double)(bench.t_end - bench.t_measure) / 1e9;
-	r->seconds = wall;
-	if (bench.t_start != 0)
-		r->connect_seconds = (double)(bench.t_start - bench.t_setup) /
-		    1e9;
 	end = bench.t_pub_end != 0 ? bench.t_pub_end : bench.t_end;
 	if (end > bench.t_measure)
 		r->published_rate = (double)r->published /
@@ -1857,19 +1892,56 @@ bench_result(struct bench_result *r)
 	r->p99_us = (double)bench_hist_quantile(&bench.hist, 0.99) / 1e3;
 	r->p999_us = (double)bench_hist_quantile(&bench.hist, 0.999) / 1e3;
 	r->max_us = (double)bench.hist.max / 1e3;
-	r->client_cpu = wall > 0 ? 100.0 * (double)(bench.cpu_end -
-	    bench.cpu_start) / 1e9 / wall : 0;
+}
+
+/* Computes the CPU use of the client and the broker while measuring, and
+ * the broker's RSS per connection. */
+static void
+bench_result_cpu(struct bench_result *r)
+{
+	double	ticks = (double)sysconf(_SC_CLK_TCK);
+
+	if (r->seconds > 0)
+		r->client_cpu = 100.0 * (double)(bench.cpu_end -
+		    bench.cpu_start) / 1e9 / r->seconds;
 	r->broker_cpu = -1;
-	ticks = (double)sysconf(_SC_CLK_TCK);
-	if (bench.opt.pid != 0 && bench.broker_cpu_start >= 0 &&
-	    bench.broker_cpu_end >= 0 && wall > 0 && ticks > 0)
+	if (bench.broker_cpu_start >= 0 && bench.broker_cpu_end >= 0 &&
+	    r->seconds > 0 && ticks > 0)
 		r->broker_cpu = 100.0 * (double)(bench.broker_cpu_end -
-		    bench.broker_cpu_start) / ticks / wall;
-	r->rss_per_conn = -1;
+		    bench.broker_cpu_start) / ticks / r->seconds;
+	r->rss_per_conn = NAN;
 	if (bench.opt.workload == BENCH_CONNS && bench.rss_before > 0 &&
 	    bench.rss_after > 0)
 		r->rss_per_conn = (double)(bench.rss_after - bench.rss_before) *
 		    1024 / bench.nclients;
+}
+
+/* Computes the figures of the finished run. */
+static void
+bench_result(struct bench_result *r)
+{
+	struct bench_pub	*pub;
+	uint64_t		 n;
+	u_int			 i;
+
+	memset(r, 0, sizeof *r);
+	for (i = 0; i < bench.npubs; i++) {
+		pub = &bench.pubs[i];
+		if (pub->first_measured == UINT64_MAX ||
+		    pub->sent <= pub->first_measured)
+			continue;
+		n = pub->sent - pub->first_measured;
+		r->published += n;
+		r->expected += n * pub->receivers;
+	}
+	r->delivered = bench.delivered;
+	r->seconds = (double)(bench.t_end - bench.t_measure) / 1e9;
+	if (bench.t_start != 0)
+		r->connect_seconds = (double)(bench.t_start - bench.t_setup) /
+		    1e9;
+	bench_result_losses(r);
+	bench_result_rates(r);
+	bench_result_cpu(r);
 	r->ok = bench.failure == NULL && bench.errors == 0 &&
 	    r->missing == 0 && r->out_of_order == 0;
 }
@@ -1916,50 +1988,70 @@ bench_print_shape(FILE *f)
 	fprintf(f, "\n");
 }
 
+/* Prints the publish, delivery and latency lines of the table. */
+static void
+bench_print_flow(const struct bench_result *r)
+{
+	char	a[32], b[32], c[32], d[32];
+
+	printf("  measured     %.2f s (warmup %.1f s)\n", r->seconds,
+	    bench.opt.warmup);
+	printf("  published    %12" PRIu64 " msgs %12.0f msg/s\n",
+	    r->published, r->published_rate);
+	printf("  delivered    %12" PRIu64 " msgs %12.0f msg/s\n",
+	    r->delivered, r->delivered_rate);
+	printf("  latency      p50 %s, p99 %s, p99.9 %s, max %s\n",
+	    bench_fmt_us(a, sizeof a, r->p50_us),
+	    bench_fmt_us(b, sizeof b, r->p99_us),
+	    bench_fmt_us(c, sizeof c, r->p999_us),
+	    bench_fmt_us(d, sizeof d, r->max_us));
+	printf("  missing %" PRIu64 ", out of order %" PRIu64 ", dropped %"
+	    PRIu64 ", errors %" PRIu64 "\n", r->missing, r->out_of_order,
+	    r->dropped, bench.errors);
+}
+
+/* Prints the warnings that qualify the figures. */
+static void
+bench_print_warnings(const struct bench_result *r)
+{
+	if (r->client_cpu >= 90)
+		printf("warning: client used %.0f%% of a core: figures may be "
+		    "client-bound\n", r->client_cpu);
+	if (bench.opt.rate > 0 && r->published_rate < 0.95 * bench.opt.rate)
+		printf("warning: published %.0f msg/s, short of the %.0f "
+		    "asked for\n", r->published_rate, bench.opt.rate);
+	if (r->dropped != 0)
+		printf("warning: the broker dropped %" PRIu64 " messages for "
+		    "slow consumers\n", r->dropped);
+}
+
 /* Prints the figures as a table for people. */
 static void
 bench_print_table(const struct bench_result *r)
 {
-	char	a[32], b[32], c[32], d[32];
-
 	bench_print_shape(stdout);
+	if (bench.t_start == 0) {	/* never got going */
+		printf("FAILED: %s\n", bench.failure);
+		return;
+	}
 	printf("  connected    %u connections in %.2f s\n", bench.nready,
 	    r->connect_seconds);
-	if (bench.opt.workload != BENCH_CONNS) {
-		printf("  measured     %.2f s (warmup %.1f s)\n", r->seconds,
-		    bench.opt.warmup);
-		printf("  published    %12" PRIu64 " msgs %12.0f msg/s\n",
-		    r->published, r->published_rate);
-		printf("  delivered    %12" PRIu64 " msgs %12.0f msg/s\n",
-		    r->delivered, r->delivered_rate);
-		printf("  latency      p50 %s, p99 %s, p99.9 %s, max %s\n",
-		    bench_fmt_us(a, sizeof a, r->p50_us),
-		    bench_fmt_us(b, sizeof b, r->p99_us),
-		    bench_fmt_us(c, sizeof c, r->p999_us),
-		    bench_fmt_us(d, sizeof d, r->max_us));
-		printf("  missing %" PRIu64 ", out of order %" PRIu64
-		    ", dropped %" PRIu64 ", errors %" PRIu64 "\n", r->missing,
-		    r->out_of_order, r->dropped, bench.errors);
-	}
+	if (bench.opt.workload != BENCH_CONNS)
+		bench_print_flow(r);
 	if (bench.opt.pid != 0)
 		printf("  broker       pid %ld, RSS %ld KiB -> %ld KiB\n",
 		    bench.opt.pid, bench.rss_before, bench.rss_after);
-	if (r->rss_per_conn >= 0)
+	if (!isnan(r->rss_per_conn))
 		printf("  per conn     %.0f bytes of broker RSS\n",
 		    r->rss_per_conn);
 	printf("  cpu          client %.0f%% of a core", r->client_cpu);
 	if (r->broker_cpu >= 0)
 		printf(", broker %.0f%%", r->broker_cpu);
 	printf("\n");
-	if (r->client_cpu >= 90)
-		printf("warning: client used %.0f%% of a core: figures may be "
-		    "client-bound\n", r->client_cpu);
-	if (bench.opt.rate > 0 && r->published_rate < 0.95 * bench.opt.rate &&
-	    bench.failure == NULL)
-		printf("warning: published %.0f msg/s, short of the %.0f "
-		    "asked for\n", r->published_rate, bench.opt.rate);
 	if (bench.failure != NULL)
 		printf("FAILED: %s\n", bench.failure);
+	else
+		bench_print_warnings(r);
 }
 
 /* Prints s as a JSON string. */
@@ -1976,6 +2068,16 @@ bench_print_json_string(const char *s)
 			putchar(*s);
 	}
 	putchar('"');
+}
+
+/* Prints "name":value, with null for a figure not known (negative). */
+static void
+bench_print_json_number(const char *name, double value, int decimals)
+{
+	if (value < 0)
+		printf("\"%s\":null,", name);
+	else
+		printf("\"%s\":%.*f,", name, decimals, value);
 }
 
 /* Prints the figures as one flat JSON object on one line. */
@@ -2003,11 +2105,17 @@ bench_print_json(const struct bench_result *r)
 	printf("\"missing\":%" PRIu64 ",\"out_of_order\":%" PRIu64
 	    ",\"dropped\":%" PRIu64 ",\"errors\":%" PRIu64 ",", r->missing,
 	    r->out_of_order, r->dropped, bench.errors);
-	printf("\"client_cpu_pct\":%.1f,\"client_bound\":%s,"
-	    "\"broker_cpu_pct\":%.1f,\"broker_rss_before_kb\":%ld,"
-	    "\"broker_rss_after_kb\":%ld,\"rss_per_conn_bytes\":%.0f,",
-	    r->client_cpu, r->client_cpu >= 90 ? "true" : "false",
-	    r->broker_cpu, bench.rss_before, bench.rss_after, r->rss_per_conn);
+	printf("\"client_cpu_pct\":%.1f,\"client_bound\":%s,", r->client_cpu,
+	    r->client_cpu >= 90 ? "true" : "false");
+	bench_print_json_number("broker_cpu_pct", r->broker_cpu, 1);
+	bench_print_json_number("broker_rss_before_kb",
+	    (double)bench.rss_before, 0);
+	bench_print_json_number("broker_rss_after_kb",
+	    (double)bench.rss_after, 0);
+	if (isnan(r->rss_per_conn))
+		printf("\"rss_per_conn_bytes\":null,");
+	else
+		printf("\"rss_per_conn_bytes\":%.0f,", r->rss_per_conn);
 	printf("\"ok\":%s,\"error\":", r->ok ? "true" : "false");
 	bench_print_json_string(bench.failure != NULL ? bench.failure : "");
 	printf("}\n");

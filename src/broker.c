@@ -260,9 +260,14 @@ broker_publish_now(struct conn *from, const char *sender,
 	struct conn		*to;
 	size_t			 slen = strlen(sender);
 	int			 rc;
+	char			 inbox[NAME_NICK_MAX + 2];
 
 	if ((rc = broker_check_target(channel, chlen, &to)) != 0)
 		return (rc);
+	if (to != NULL) {
+		chlen = (size_t)snprintf(inbox, sizeof inbox, "@%s", to->name);
+		channel = inbox;
+	}
 	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);
 	if (!config.allow_control)
 		line_sanitize(f.msg->data + chlen + slen + 4, tlen);

@@ -182,15 +182,25 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
 }
 
-/* Calls back the name of each command: built-in, then script ones. */
-void
-cmd_help_names(void (*cb)(const char *, void *), void *arg)
+/* Adds a script command to /help unless it replaces a built-in (which
+ * is listed already). */
+static void
+cmd_help_script(const char *name, void *arg)
+{
+	if (cmd_find(name, strlen(name)) == NULL)
+		conn_append(arg, " %s", name);
+}
+
+/* Appends the name of each command to a reply: built-in, then script
+ * ones. */
+static void
+cmd_help_names(struct conn *c)
 {
 	size_t	i;
 
 	for (i = 0; i < CMD_COUNT; i++)
-		cb(cmd_table[i].name, arg);
-	hooks_help(cb, arg);
+		conn_append(c, " %s", cmd_table[i].name);
+	hooks_help(cmd_help_script, c);
 }
 
 /* Starts a conn's hook call about a channel or a name. */
@@ -501,15 +511,9 @@ cmd_stats(struct conn *c, struct cmd_args *a)
 	char	buf[1024];
 
 	stats.channels = broker_count_channels();
+	hooks_stats();
 	stats_render(buf, sizeof buf);
 	conn_printf(c, "+STATS %s", buf);
-}
-
-/* Adds a command name to a /help reply. */
-static void
-cmd_help_add(const char *name, void *arg)
-{
-	conn_append(arg, " %s", name);
 }
 
 /* /help [COMMAND] */
@@ -522,7 +526,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 
 	if (a->argc == 0) {
 		conn_append(c, "+HELP");
-		cmd_help_names(cmd_help_add, c);
+		cmd_help_names(c);
 		conn_write(c, "\n", 1);
 		return;
 	}

@@ -22,6 +22,5 @@ int	cmd_builtin(struct conn *, const char *, size_t, const char *,
 	    size_t);
 void	cmd_error(struct conn *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
-void	cmd_help_names(void (*)(const char *, void *), void *);
 
 #endif

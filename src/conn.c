@@ -446,11 +446,21 @@ conn_deliver(struct conn *c, struct msg *m)
 	return (1);
 }
 
-/* Closes a slow consumer: its unsent output is discarded for the error. */
+/*
+ * Closes a slow consumer: its unsent output is discarded for the error,
+ * all but the first line, which the socket may have taken a part of.
+ */
 void
 conn_abort_slow(struct conn *c)
 {
-	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	struct evbuffer_ptr	 eol;
+	struct evbuffer		*kept = evbuffer_new();
+
+	eol = evbuffer_search_eol(c->out, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos != -1)
+		evbuffer_remove_buffer(c->out, kept, (size_t)eol.pos + 1);
+	evbuffer_free(c->out);
+	c->out = kept;
 	conn_printf(c, "-ERR slow-consumer output over %zu bytes",
 	    config.max_pending);
 	conn_close(c, "slow-consumer");

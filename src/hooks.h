@@ -61,5 +61,6 @@ int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
 void		 hooks_closed(struct conn *);
+void		 hooks_stats(void);
 
 #endif

@@ -74,6 +74,7 @@ struct script_run {
 	enum script_wait	 wait;
 	struct event		*timer;		/* sleep or wait deadline */
 	struct hooks_call	 call;
+	struct hooks_call	*orig;		/* the caller's, until suspended */
 	char			*copy;		/* call's strings once suspended */
 	char			*command;	/* for the "+NAME" reply */
 	uint64_t		 deadline_ms;	/* --script-timeout, per resume */
@@ -321,6 +322,7 @@ script_suspend(struct script_run *run)
 	struct conn	*c = run->call.conn;
 
 	run->suspended = 1;
+	run->orig = NULL;
 	run->st->runs++;
 	script_copy_call(run);
 	if (c == NULL)
@@ -369,8 +371,7 @@ script_error(struct script_run *run, const char *what)
 	log_error("script error in %s%s: %s", name,
 	    run->kind == SCRIPT_HOOK ? " hook" : "", what);
 	stats.hook_errors++;
-	if (c == NULL || c->dead || run->kind == SCRIPT_CALLBACK ||
-	    run->call.event == HOOKS_DISCONNECT)
+	if (c == NULL || c->dead || !run->binds_input)
 		return;
 	conn_printf(c, "-ERR script-error");
 	if (run->kind == SCRIPT_HOOK && run->call.event == HOOKS_CONNECT)
@@ -396,6 +397,10 @@ script_finish_hook(struct script_run *run, lua_State *co, int nres)
 		return;
 	if (call->cont != NULL)
 		call->cont(call);
+	if (run->orig != NULL) {
+		run->orig->go = call->go;
+		run->orig->arg = call->arg;
+	}
 }
 
 /* Sends a script command's reply: its string, or "+NAME". */
@@ -446,6 +451,10 @@ script_resume(struct script_run *run, int nargs)
 		lua_pop(co, nres);
 		if (!run->suspended)
 			script_suspend(run);
+		/* Lines may wait in the input buffer already: hand them on
+		 * (this may end the run; it is not touched after). */
+		if (run->wait == SCRIPT_READ)
+			session_resume(run->call.conn);
 		return (1);
 	}
 	if (rc == LUA_OK) {
@@ -509,13 +518,48 @@ script_timer_cb(evutil_socket_t fd, short what, void *arg)
 	script_wake(run, 2);
 }
 
+/* Returns the main thread of the state a thread belongs to: where
+ * callbacks that outlive the current coroutine must be kept. */
+lua_State *
+script_main_thread(lua_State *L)
+{
+	return (script_state_of(L)->L);
+}
+
+/* Returns a run's coroutine, to push the values it will be woken with. */
+lua_State *
+script_run_thread(struct script_run *run)
+{
+	return (run->co.co);
+}
+
+/* Keeps a state open while something outside a run needs it (a deferred
+ * callback), even if a reload retires it. */
+void
+script_hold(lua_State *L)
+{
+	script_state_of(L)->runs++;
+}
+
+/* Lets go of a state held by script_hold(). */
+void
+script_release(lua_State *L)
+{
+	struct script_state	*st = script_state_of(L);
+
+	if (--st->runs == 0 && st->retired)
+		script_state_close(st);
+}
+
 /*
  * Makes the running coroutine wait (from a C function it called, which
  * returns what this returns). A timeout of 0 or less means none; for a
- * sleep it is the duration.
+ * sleep it is the duration. When woken, k (if any) continues the C
+ * function, with ctx.
  */
 int
-script_yield(lua_State *L, enum script_wait wait, double seconds)
+script_yield(lua_State *L, enum script_wait wait, double seconds,
+    lua_KFunction k, lua_KContext ctx)
 {
 	struct script_run	*run = script_current(L);
 	struct timeval		 tv;
@@ -533,7 +577,7 @@ script_yield(lua_State *L, enum script_wait wait, double seconds)
 		    1e6);
 		evtimer_add(run->timer, &tv);
 	}
-	return (lua_yield(L, 0));
+	return (lua_yieldk(L, 0, ctx, k));
 }
 
 /* Resumes a waiting run with nargs values pushed on its coroutine. */
@@ -655,6 +699,7 @@ script_reload(void)
 		script_retire(script_main);
 	script_main = st;
 	script_count_handlers(st);
+	script_job_reload();
 	log_info("reloaded %zu script%s", config.nscripts,
 	    config.nscripts == 1 ? "" : "s");
 }
@@ -680,6 +725,14 @@ script_free(void)
 	script_state_close(script_main);
 	script_main = NULL;
 	memset(hooks_active, 0, sizeof hooks_active);
+}
+
+/* Sets the gauges of /stats that the scripts' side owns. */
+void
+hooks_stats(void)
+{
+	stats.script_memory = script_memory();
+	script_job_stats();
 }
 
 /* Pushes a hook's arguments for the chain runner. Returns how many. */
@@ -740,6 +793,7 @@ hooks_run(struct hooks_call *call)
 	nargs = 1 + script_push_args(st->L, call);
 	run = script_spawn(st, SCRIPT_HOOK, nargs);
 	run->call = *call;
+	run->orig = call;
 	run->binds_input = script_depth == 0 && call->conn != NULL &&
 	    call->event != HOOKS_DISCONNECT;
 	return (script_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE);

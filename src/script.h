@@ -25,8 +25,9 @@ enum script_wait {
 	SCRIPT_SLEEP,		/* a timer */
 	SCRIPT_READ,		/* its connection's next line */
 	SCRIPT_JOB,		/* a blocking job's result */
-	SCRIPT_QUEUE,		/* room in the job queue */
 };
+
+struct value_buf;
 
 int		 script_start(char **);
 void		 script_reload(void);
@@ -36,7 +37,12 @@ size_t		 script_memory(void);
 
 struct script_run *script_current(lua_State *);
 uint64_t	 script_run_conn(struct script_run *);
-int		 script_yield(lua_State *, enum script_wait, double);
+lua_State	*script_run_thread(struct script_run *);
+lua_State	*script_main_thread(lua_State *);
+int		 script_yield(lua_State *, enum script_wait, double,
+		    lua_KFunction, lua_KContext);
+void		 script_hold(lua_State *);
+void		 script_release(lua_State *);
 void		 script_wake(struct script_run *, int);
 int		 script_call(lua_State *, int, int, uint64_t);
 void		 script_error(struct script_run *, const char *);
@@ -49,5 +55,25 @@ void		 script_api_push_conn(lua_State *, struct conn *);
 void		 script_api_forget_conn(lua_State *, uint64_t);
 int		 script_api_push_msg(lua_State *, struct hooks_call *);
 void		 script_api_cancel_timers(lua_State *);
+void		 script_api_push_config(lua_State *);
+
+/* script_job.c: blocking calls from the main state */
+void		 script_job_open(lua_State *);
+int		 script_job_start(char **);
+void		 script_job_reload(void);
+size_t		 script_job_busy(void);
+void		 script_job_stats(void);
+void		 script_job_stop(unsigned int);
+
+/* script_worker.c: the workers' states (worker threads) */
+void		*script_worker_init(int, void *);
+void		 script_worker_fini(void *);
+void		 script_worker_reload(void *, void *);
+int		 script_worker_call(void *, const char *, struct value_buf *,
+		    struct value_buf *);
+int		 script_worker_outbox_open(void);
+void		 script_worker_outbox_close(void);
+size_t		 script_worker_outbox_drain(void (*)(const char *, size_t,
+		    const char *, const char *, size_t));
 
 #endif

@@ -277,7 +277,7 @@ script_conn_read(lua_State *L)
 	if (run == NULL || script_run_conn(run) != c->id)
 		return (luaL_error(L, "conn:read() works only in a hook or "
 		    "command running for that connection's input"));
-	return (script_yield(L, SCRIPT_READ, seconds));
+	return (script_yield(L, SCRIPT_READ, seconds, NULL, 0));
 }
 
 /* conn.FIELD: id, name, addr, channel, data, or a method. */
@@ -433,7 +433,7 @@ script_lc_sleep(lua_State *L)
 	double	seconds = luaL_checknumber(L, 1);
 
 	luaL_argcheck(L, seconds >= 0, 1, "negative duration");
-	return (script_yield(L, SCRIPT_SLEEP, seconds));
+	return (script_yield(L, SCRIPT_SLEEP, seconds, NULL, 0));
 }
 
 /* lc.log(level, ...): logs the arguments joined by spaces. */
@@ -473,6 +473,7 @@ static int
 script_lc_stats(lua_State *L)
 {
 	stats.channels = broker_count_channels();
+	hooks_stats();
 	lua_newtable(L);
 	stats_each(script_api_add_stat, L);
 	return (1);
@@ -513,7 +514,7 @@ script_api_timer(lua_State *L, int repeat)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	t = lua_newuserdatauv(L, sizeof *t, 1);
 	memset(t, 0, sizeof *t);
-	t->L = L;
+	t->L = script_main_thread(L);
 	t->repeat = repeat;
 	t->armed = 1;
 	luaL_setmetatable(L, SCRIPT_TIMER);
@@ -602,9 +603,9 @@ script_api_cancel_timers(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 }
 
-/* Builds lc.config from the settings. */
-static void
-script_api_config(lua_State *L)
+/* Pushes lc.config, a table of the settings (any thread: read-only). */
+void
+script_api_push_config(lua_State *L)
 {
 	lua_createtable(L, 0, 24);
 	lua_pushstring(L, config.bind);
@@ -719,7 +720,8 @@ script_api_open(lua_State *L, int is_worker)
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	luaL_newlib(L, script_lc_funcs);
-	script_api_config(L);
+	script_job_open(L);
+	script_api_push_config(L);
 	lua_setfield(L, -2, "config");
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");

@@ -201,11 +201,13 @@ server_unlisten(void)
 	server_unix_bound = 0;
 }
 
-/* Ends the loop when every connection is gone or the deadline passed. */
+/* Ends the loop when every connection and job is gone, or the deadline
+ * passed. */
 static void
 server_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if (conn_count() == 0 || conn_now_ms() >= server_deadline_ms)
+	if ((conn_count() == 0 && script_job_busy() == 0) ||
+	    conn_now_ms() >= server_deadline_ms)
 		event_base_loopbreak(server_base);
 }
 
@@ -321,7 +323,7 @@ server_start(char **cause)
 	}
 	conn_init(server_base, &server_conn_ops);
 	broker_init();
-	if (script_start(cause) != 0)
+	if (script_start(cause) != 0 || script_job_start(cause) != 0)
 		return (-1);
 	if (server_listen_tcp(cause) != 0)
 		return (-1);
@@ -357,9 +359,13 @@ server_free(void)
 {
 	size_t	i;
 
+	uint64_t	now = conn_now_ms();
+
 	if (server_base == NULL)
 		return;
 	server_unlisten();
+	script_job_stop(server_deadline_ms > now ?
+	    (unsigned int)(server_deadline_ms - now) : 0);
 	conn_shutdown();
 	script_free();
 	broker_free();
