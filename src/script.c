@@ -799,7 +799,8 @@ hooks_run(struct hooks_call *call)
 	return (script_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE);
 }
 
-/* Pushes the current state's entry for a script command, or returns 0. */
+/* Pushes the current state's entry {fn, help} for a script command, or
+ * returns 0. */
 static int
 script_push_command(struct script_state *st, const char *name, size_t len)
 {
@@ -831,6 +832,7 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 {
 	struct script_state	*st = script_main;
 	struct script_run	*run;
+	size_t			 i;
 
 	if (!script_push_command(st, name, nlen))
 		return (0);
@@ -844,6 +846,9 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 	lua_pushlstring(st->L, args, alen);
 	run = script_spawn(st, SCRIPT_COMMAND, 2);
 	run->command = xstrndup(name, nlen);
+	for (i = 0; i < nlen; i++)
+		if (run->command[i] >= 'A' && run->command[i] <= 'Z')
+			run->command[i] += 'a' - 'A';
 	run->call.conn = c;
 	run->binds_input = script_depth == 0;
 	script_resume(run, 2);
