@@ -19,6 +19,9 @@
 #include "subs.h"
 #include "xmalloc.h"
 
+/* Bytes of messages one block holds at most. */
+#define BROKER_BLOCK_MAX	(64 << 10)
+
 static struct subs	*broker_subs;
 static struct dict	*broker_names;	/* nick, any case -> conn */
 
@@ -27,7 +30,25 @@ struct broker_fanout {
 	struct msg	*msg;
 	struct conn	*skip;		/* the sender, unless --echo */
 	long		 delivered;
+	unsigned int	 count;		/* messages in msg */
 };
+
+/*
+ * The open block: consecutive publishes from one connection's input
+ * batch to one channel, rendered back to back into one message and fanned
+ * out once, so that each receiver costs one append per block, not per
+ * message. Only without publish hooks (they see each message); anything
+ * else that could be seen in between flushes it first, so every order
+ * holds. The outcome reaches each publish's done at the flush.
+ */
+static struct {
+	struct conn	*owner;		/* whose input batch is being run */
+	struct msg	*msg;		/* NULL while empty */
+	char		 channel[NAME_CHANNEL_MAX + 1];
+	size_t		 chlen;
+	broker_done_cb	 done;
+	unsigned int	 count;
+} broker_block;
 
 /* Creates the shared state. */
 void
@@ -74,7 +95,7 @@ broker_deliver_cb(void *owner, void *arg)
 	struct broker_fanout	*f = arg;
 	struct conn		*c = owner;
 
-	if (c != f->skip && conn_deliver(c, f->msg))
+	if (c != f->skip && conn_deliver(c, f->msg, f->count))
 		f->delivered++;
 }
 
@@ -83,7 +104,7 @@ static void
 broker_tell_members(struct conn *about, const char *channel, size_t len,
     struct msg *m)
 {
-	struct broker_fanout	f = { m, about, 0 };
+	struct broker_fanout	f = { m, about, 0, 1 };
 
 	if (config.presence)
 		subs_members(broker_subs, channel, len, broker_deliver_cb, &f);
@@ -94,7 +115,7 @@ broker_tell_members(struct conn *about, const char *channel, size_t len,
 static void
 broker_tell_peers(struct conn *about, struct msg *m)
 {
-	struct broker_fanout	f = { m, about, 0 };
+	struct broker_fanout	f = { m, about, 0, 1 };
 
 	if (config.presence)
 		subs_peers(about->subs, broker_deliver_cb, &f);
@@ -256,7 +277,7 @@ long
 broker_publish_now(struct conn *from, const char *sender,
     const char *channel, size_t chlen, const char *text, size_t tlen)
 {
-	struct broker_fanout	 f = { NULL, NULL, 0 };
+	struct broker_fanout	 f = { NULL, NULL, 0, 1 };
 	struct conn		*to;
 	size_t			 slen = strlen(sender);
 	int			 rc;
@@ -264,6 +285,7 @@ broker_publish_now(struct conn *from, const char *sender,
 
 	if ((rc = broker_check_target(channel, chlen, &to)) != 0)
 		return (rc);
+	broker_flush();
 	if (to != NULL) {
 		chlen = (size_t)snprintf(inbox, sizeof inbox, "@%s", to->name);
 		channel = inbox;
@@ -294,6 +316,87 @@ broker_publish_go(struct hooks_call *call)
 	call->arg = n;
 	if (call->done != NULL)
 		call->done(call, n);
+}
+
+/* Fans out the open block and reports each of its publishes. */
+void
+broker_flush(void)
+{
+	struct broker_fanout	 f = { broker_block.msg, NULL, 0,
+				    broker_block.count };
+	struct hooks_call	 call;
+	unsigned int		 i;
+
+	if (f.msg == NULL)
+		return;
+	broker_block.msg = NULL;
+	f.skip = config.echo ? NULL : broker_block.owner;
+	stats.published += f.count;
+	subs_match(broker_subs, broker_block.channel, broker_block.chlen,
+	    broker_deliver_cb, &f);
+	msg_unref(f.msg);
+	if (broker_block.done == NULL)
+		return;
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_PUBLISH;
+	call.conn = broker_block.owner;
+	call.channel = broker_block.channel;
+	call.channel_len = broker_block.chlen;
+	for (i = 0; i < f.count; i++)
+		broker_block.done(&call, f.delivered);
+}
+
+/* Starts a connection's input batch: its publishes may form blocks. */
+void
+broker_batch_begin(struct conn *c)
+{
+	broker_flush();
+	broker_block.owner = c;
+}
+
+/* Ends an input batch: the open block goes out. */
+void
+broker_batch_end(void)
+{
+	broker_flush();
+	broker_block.owner = NULL;
+}
+
+/* Adds a publish to the open block, opening one if needed. Returns 1, or
+ * 0 if it cannot go in a block. */
+static int
+broker_block_add(struct conn *from, const char *channel, size_t chlen,
+    const char *text, size_t tlen, broker_done_cb done)
+{
+	size_t	slen, size;
+	char	*at;
+
+	if (from == NULL || from != broker_block.owner || done == NULL ||
+	    hooks_active[HOOKS_PUBLISH] || hooks_active[HOOKS_LINE] ||
+	    *channel == '@')
+		return (0);
+	slen = strlen(from->name);
+	size = msg_size(chlen, slen, tlen);
+	if (size > BROKER_BLOCK_MAX)
+		return (0);
+	if (broker_block.msg != NULL && (done != broker_block.done ||
+	    chlen != broker_block.chlen ||
+	    memcmp(channel, broker_block.channel, chlen) != 0 ||
+	    broker_block.msg->len + size > BROKER_BLOCK_MAX))
+		broker_flush();
+	if (broker_block.msg == NULL) {
+		broker_block.msg = msg_block(BROKER_BLOCK_MAX);
+		memcpy(broker_block.channel, channel, chlen);
+		broker_block.chlen = chlen;
+		broker_block.done = done;
+		broker_block.count = 0;
+	}
+	at = msg_append(broker_block.msg, channel, chlen, from->name, slen,
+	    text, tlen);
+	if (!config.allow_control)
+		line_sanitize(at, tlen);
+	broker_block.count++;
+	return (1);
 }
 
 /*
@@ -327,6 +430,9 @@ broker_publish(struct conn *from, const char *sender, const char *channel,
 			done(&call, rc);
 		return (rc);
 	}
+	if (broker_block_add(from, channel, chlen, text, tlen, done))
+		return (BROKER_PENDING);
+	broker_flush();
 	if (hooks_run(&call) == HOOKS_SUSPENDED)
 		return (BROKER_PENDING);
 	return (call.arg == BROKER_PENDING ? BROKER_SCRIPT_ERROR : call.arg);

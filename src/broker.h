@@ -47,6 +47,9 @@ long		 broker_publish(struct conn *, const char *, const char *,
 		    size_t, const char *, size_t, broker_done_cb);
 long		 broker_publish_now(struct conn *, const char *,
 		    const char *, size_t, const char *, size_t);
+void		 broker_batch_begin(struct conn *);
+void		 broker_batch_end(void);
+void		 broker_flush(void);
 size_t		 broker_channels_of(struct conn *,
 		    void (*)(const char *, size_t, void *), void *);
 size_t		 broker_members(const char *, size_t,

@@ -176,6 +176,8 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 
 	sp = memchr(line, ' ', len);
 	nlen = sp == NULL ? len : (size_t)(sp - line);
+	if (nlen != 3 || strncasecmp(line, "pub", 3) != 0)
+		broker_flush();
 	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
 		return;
 	if (cmd_builtin(c, line, nlen, line + nlen, len - nlen) != 0)

@@ -406,11 +406,12 @@ conn_append(struct conn *c, const char *fmt, ...)
 }
 
 /*
- * Delivers a message under the slow-consumer policy. Returns 1 if it was
- * queued, 0 if the connection is closing or the message was dropped.
+ * Delivers a message, or a block of count messages, under the
+ * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
+ * closing or it was dropped.
  */
 int
-conn_deliver(struct conn *c, struct msg *m)
+conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 {
 	size_t	pending;
 
@@ -427,8 +428,8 @@ conn_deliver(struct conn *c, struct msg *m)
 		c->dropping = 1;
 	}
 	if (c->dropping) {
-		c->dropped++;
-		stats.dropped++;
+		c->dropped += count;
+		stats.dropped += count;
 		return (0);
 	}
 	if (c->dropped != 0) {
@@ -441,7 +442,7 @@ conn_deliver(struct conn *c, struct msg *m)
 	else
 		evbuffer_add_reference(c->out, m->data, m->len,
 		    msg_unref_cleanup, msg_ref(m));
-	stats.delivered++;
+	stats.delivered += count;
 	conn_schedule(c);
 	return (1);
 }

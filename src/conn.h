@@ -83,7 +83,7 @@ void		 conn_close(struct conn *, const char *);
 void		 conn_set_reading(struct conn *, int);
 size_t		 conn_pending(const struct conn *);
 int		 conn_output_full(const struct conn *);
-int		 conn_deliver(struct conn *, struct msg *);
+int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 void		 conn_write(struct conn *, const char *, size_t);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

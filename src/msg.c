@@ -29,18 +29,22 @@ msg_alloc(size_t len)
 	return (m);
 }
 
-/* Renders "CHANNEL <SENDER> TEXT\n". Returns it with one reference. */
-struct msg *
-msg_new(const char *channel, size_t chlen, const char *sender, size_t slen,
-    const char *text, size_t tlen)
+/* Returns the bytes "CHANNEL <SENDER> TEXT\n" takes. */
+size_t
+msg_size(size_t chlen, size_t slen, size_t tlen)
 {
-	struct msg	*m;
-	char		*p;
-
 	if (chlen > SIZE_MAX / 4 || slen > SIZE_MAX / 4 || tlen > SIZE_MAX / 4)
 		fatalx("message too long");
-	m = msg_alloc(chlen + slen + tlen + 5);
-	p = m->data;
+	return (chlen + slen + tlen + 5);
+}
+
+/* Renders "CHANNEL <SENDER> TEXT\n" at p. Returns where TEXT is. */
+static char *
+msg_render(char *p, const char *channel, size_t chlen, const char *sender,
+    size_t slen, const char *text, size_t tlen)
+{
+	char	*at;
+
 	memcpy(p, channel, chlen);
 	p += chlen;
 	*p++ = ' ';
@@ -49,10 +53,52 @@ msg_new(const char *channel, size_t chlen, const char *sender, size_t slen,
 	p += slen;
 	*p++ = '>';
 	*p++ = ' ';
+	at = p;
 	memcpy(p, text, tlen);
-	p += tlen;
-	*p = '\n';
+	p[tlen] = '\n';
+	return (at);
+}
+
+/* Renders "CHANNEL <SENDER> TEXT\n". Returns it with one reference. */
+struct msg *
+msg_new(const char *channel, size_t chlen, const char *sender, size_t slen,
+    const char *text, size_t tlen)
+{
+	struct msg	*m;
+
+	m = msg_alloc(msg_size(chlen, slen, tlen));
+	msg_render(m->data, channel, chlen, sender, slen, text, tlen);
 	return (m);
+}
+
+/* Creates an empty block: a message with room for cap bytes of messages
+ * appended back to back. Returns it with one reference. */
+struct msg *
+msg_block(size_t cap)
+{
+	struct msg	*m;
+
+	m = msg_alloc(cap);
+	m->len = 0;
+	m->data[0] = '\0';
+	return (m);
+}
+
+/*
+ * Appends a rendered message to a block, which the caller made with room
+ * for it (msg_size). Returns where its TEXT is in the block.
+ */
+char *
+msg_append(struct msg *m, const char *channel, size_t chlen,
+    const char *sender, size_t slen, const char *text, size_t tlen)
+{
+	char	*at;
+
+	at = msg_render(m->data + m->len, channel, chlen, sender, slen, text,
+	    tlen);
+	m->len += msg_size(chlen, slen, tlen);
+	m->data[m->len] = '\0';
+	return (at);
 }
 
 /* Renders a server line from a format without its LF. Returns 1 ref. */

@@ -14,8 +14,12 @@ struct msg {
 	char		data[];
 };
 
+size_t		 msg_size(size_t, size_t, size_t);
 struct msg	*msg_new(const char *, size_t, const char *, size_t,
 		    const char *, size_t);
+struct msg	*msg_block(size_t);
+char		*msg_append(struct msg *, const char *, size_t, const char *,
+		    size_t, const char *, size_t);
 struct msg	*msg_printf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 struct msg	*msg_ref(struct msg *);

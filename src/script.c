@@ -19,6 +19,7 @@
 #include <lauxlib.h>
 #include <lualib.h>
 
+#include "broker.h"
 #include "config.h"
 #include "conn.h"
 #include "log.h"
@@ -836,6 +837,7 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 
 	if (!script_push_command(st, name, nlen))
 		return (0);
+	broker_flush();
 	lua_rawgeti(st->L, -1, 1);
 	lua_remove(st->L, -2);
 	script_api_push_conn(st->L, c);

@@ -242,6 +242,7 @@ session_process(struct conn *c)
 	if (c->processing)
 		return;
 	c->processing = 1;
+	broker_batch_begin(c);
 	while (!c->dead && (!c->suspended || hooks_wants_line(c))) {
 		if (conn_output_full(c)) {
 			c->stalled = 1;
@@ -250,6 +251,7 @@ session_process(struct conn *c)
 		if (!session_next(c))
 			break;
 	}
+	broker_batch_end();
 	c->processing = 0;
 	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
 }
