@@ -76,18 +76,25 @@ conn_init(struct event_base *base, const struct conn_ops *ops)
 	conn_ids = dict_new(0);
 }
 
-/* Frees every remaining connection and the layer itself. */
+/* Closes every remaining connection and drops the layer's references;
+ * a connection still referenced elsewhere (a suspended hook) is freed by
+ * its last holder. */
 void
 conn_shutdown(void)
 {
 	struct conn	*c;
 
+	for (c = conn_list; c != NULL; c = c->next)
+		if (!c->dead)
+			conn_close(c, "shutdown");
 	conn_reap_cb(-1, 0, NULL);
-	conn_flush_list = NULL;
-	while ((c = conn_list) != NULL) {
-		c->refs = 1;
-		conn_finish(c);
+	while ((c = conn_flush_list) != NULL) {
+		conn_flush_list = c->flush_next;
+		c->flushing = 0;
+		conn_unref(c);
 	}
+	while ((c = conn_list) != NULL)
+		conn_finish(c);
 	event_free(conn_flush_ev);
 	event_free(conn_reap_ev);
 	dict_free(conn_ids);

@@ -62,6 +62,7 @@ struct script_state {
 	struct script_co	*idle;
 	size_t			 nidle;
 	size_t			 idle_cap;
+	struct script_state	*next;		/* on the retired list */
 };
 
 /*
@@ -82,6 +83,8 @@ struct script_run {
 	int			 killed;	/* timed out: raise until dead */
 	int			 suspended;	/* it yielded at least once */
 	int			 binds_input;	/* its conn waits for it */
+	struct script_run	*prev;		/* on the suspended list */
+	struct script_run	*next;
 };
 
 static const char *script_events[HOOKS_NEVENTS] = {
@@ -128,6 +131,8 @@ static const char script_chain_lua[] =
 int			 hooks_active[HOOKS_NEVENTS];
 static struct script_state *script_main;
 static struct script_run *script_running;	/* innermost running run */
+static struct script_run *script_suspended;	/* every suspended run */
+static struct script_state *script_retired;	/* closed after their runs */
 static int		 script_depth;
 
 static int	script_resume(struct script_run *, int);
@@ -264,6 +269,14 @@ script_co_put(struct script_state *st, struct script_co co, int ok)
 static void
 script_state_close(struct script_state *st)
 {
+	struct script_state	**p;
+
+	for (p = &script_retired; *p != NULL; p = &(*p)->next) {
+		if (*p == st) {
+			*p = st->next;
+			break;
+		}
+	}
 	lua_close(st->L);
 	free(st->idle);
 	free(st);
@@ -325,6 +338,10 @@ script_suspend(struct script_run *run)
 	run->suspended = 1;
 	run->orig = NULL;
 	run->st->runs++;
+	run->next = script_suspended;
+	if (script_suspended != NULL)
+		script_suspended->prev = run;
+	script_suspended = run;
 	script_copy_call(run);
 	if (c == NULL)
 		return;
@@ -344,6 +361,14 @@ script_run_free(struct script_run *run)
 
 	if (run->timer != NULL)
 		event_free(run->timer);
+	if (run->suspended) {
+		if (run->prev != NULL)
+			run->prev->next = run->next;
+		else
+			script_suspended = run->next;
+		if (run->next != NULL)
+			run->next->prev = run->prev;
+	}
 	if (run->suspended && c != NULL) {
 		if (c->hook == run) {
 			c->hook = NULL;
@@ -674,6 +699,8 @@ script_retire(struct script_state *st)
 {
 	st->retired = 1;
 	script_api_cancel_timers(st->L);
+	st->next = script_retired;
+	script_retired = st;
 	if (st->runs == 0)
 		script_state_close(st);
 }
@@ -716,14 +743,27 @@ script_stop(void)
 	hooks_run(&call);
 }
 
-/* Closes the main state (runs still suspended in it are abandoned). */
+/* Closes every state. Runs still suspended (a sleep at shutdown) are
+ * abandoned: their connections are gone already. */
 void
 script_free(void)
 {
-	if (script_main == NULL)
-		return;
-	script_main->retired = 1;
-	script_state_close(script_main);
+	struct script_run	*run;
+
+	while ((run = script_suspended) != NULL) {
+		script_suspended = run->next;
+		if (run->call.conn != NULL)
+			conn_unref(run->call.conn);
+		if (run->timer != NULL)
+			event_free(run->timer);
+		free(run->copy);
+		free(run->command);
+		free(run);
+	}
+	while (script_retired != NULL)
+		script_state_close(script_retired);
+	if (script_main != NULL)
+		script_state_close(script_main);
 	script_main = NULL;
 	memset(hooks_active, 0, sizeof hooks_active);
 }
