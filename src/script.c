@@ -193,8 +193,11 @@ script_count_hook(lua_State *L, lua_Debug *ar)
 		 * the loop cannot swallow the error for good. */
 		lua_sethook(L, script_count_hook, LUA_MASKCOUNT, 1);
 	}
-	luaL_error(L, "script timeout (%f s without yielding)",
+	/* No position: it would name whatever code ran last, not the
+	 * loop's owner; the traceback shows where it was. */
+	lua_pushfstring(L, "script timeout (%f s without yielding)",
 	    (lua_Number)config.script_timeout);
+	lua_error(L);
 }
 
 /* Message handler for protected calls: adds a traceback. */

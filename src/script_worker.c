@@ -108,8 +108,9 @@ script_worker_hook(lua_State *L, lua_Debug *ar)
 		w->killed = 1;
 		lua_sethook(L, script_worker_hook, LUA_MASKCOUNT, 1);
 	}
-	luaL_error(L, "script timeout (%f s of CPU without returning)",
+	lua_pushfstring(L, "script timeout (%f s of CPU without returning)",
 	    (lua_Number)config.script_timeout);
+	lua_error(L);
 }
 
 /* Message handler: adds a traceback. */

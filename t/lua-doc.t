@@ -134,10 +134,10 @@ for my $ex (@examples) {
 		my $run = tempdir('config-XXXXXX', DIR => $dir);
 		Linecast->script($ex->{code}, "$run/linecast.conf.lua");
 		while ($ex->{code} =~ /"([\w.\/-]+\.lua)"/g) {
-			my $file = "$run/$1";
-			(my $sub = $file) =~ s{/[^/]+$}{};
+			my $name = $1;
+			(my $sub = "$run/$name") =~ s{/[^/]+$}{};
 			system('mkdir', '-p', $sub);
-			Linecast->script("-- $1\n", $file);
+			Linecast->script("-- $name\n", "$run/$name");
 		}
 		chdir $run or die "$run: $!";
 		my $srv = eval { Linecast->start('--config', 'linecast.conf.lua',

@@ -49,6 +49,7 @@ lc.on("nick", function(conn, name)
 end)
 
 lc.on("disconnect", function(conn, reason)
+  lc.log("info", "disconnect", conn.name, reason)
   lc.publish("audit", conn.name .. " left: " .. reason)
 end)
 
@@ -71,6 +72,8 @@ is($a->name, 'guest1', 'the first connection is greeted');
 my $r = $srv->connect(label => 'refused');
 is($r->line, '-ERR refused no-second-guest', 'connect false,reason: -ERR refused REASON');
 ok($r->is_closed, 'and the connection is closed');
+ok($srv->wait_log(qr/script: disconnect guest2 refused/),
+    'its disconnect handlers run, with the reason "refused"');
 my $b = $srv->client(label => 'b');
 is($b->name, 'guest3', 'the next one is let in');
 $a->expect('* join lobby guest3', 'a refused connection never joined');

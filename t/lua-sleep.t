@@ -95,4 +95,11 @@ is($srv2->stop, 0, 'SIGTERM while a hook sleeps: exit 0');
 cmp_ok($srv2->{stop_seconds}, '<', 5, 'without waiting for the sleep');
 is($s->line, '* closing shutdown', 'the sleeper is told');
 
+# A shutdown handler that sleeps does not hold the exit either.
+my $srv3 = Linecast->start(Linecast->script(<<'EOF_LUA'));
+require("linecast").on("shutdown", function() require("linecast").sleep(30) end)
+EOF_LUA
+is($srv3->stop, 0, 'SIGTERM with a sleeping shutdown handler: exit 0');
+cmp_ok($srv3->{stop_seconds}, '<', 5, 'promptly');
+
 done_testing;
