@@ -20,7 +20,9 @@
 #include "xmalloc.h"
 
 /* Bytes of messages one block holds at most. */
+#ifndef BROKER_BLOCK_MAX
 #define BROKER_BLOCK_MAX	(64 << 10)
+#endif
 
 static struct subs	*broker_subs;
 static struct dict	*broker_names;	/* nick, any case -> conn */

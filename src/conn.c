@@ -27,9 +27,13 @@
 
 /* Messages up to this size are copied into the output buffer; larger ones
  * are added by reference (see doc/performance.md for the measurement). */
+#ifndef CONN_COPY_MAX
 #define CONN_COPY_MAX	2048
+#endif
 /* Bytes read from a socket in one go. */
+#ifndef CONN_READ_SIZE
 #define CONN_READ_SIZE	(16 << 10)
+#endif
 
 static struct event_base	*conn_evbase;
 static const struct conn_ops	*conn_cb;
@@ -369,6 +373,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	v.iov_len = (size_t)n;
 	evbuffer_commit_space(c->in, &v, 1);
+	c->last_read = (size_t)n;
 	stats.bytes_in += (uint64_t)n;
 	c->last_active_ms = conn_now_ms();
 	conn_cb->input(c);

@@ -51,6 +51,7 @@ struct conn {
 	unsigned int		 linger:1;	/* closed, flushing output */
 
 	uint64_t		 dropped;	/* since its last notice */
+	size_t			 last_read;	/* bytes the last read added */
 	uint64_t		 last_active_ms;
 	double			 rate_tokens;
 	uint64_t		 rate_ms;

@@ -720,10 +720,13 @@ script_reload(void)
 		log_info("reload: no scripts to reload");
 		return;
 	}
-	if ((st = script_state_new(&cause)) == NULL) {
+	if ((st = script_state_new(&cause)) == NULL ||
+	    script_worker_check(&cause) != 0) {
 		log_error("reload failed, the old scripts keep running: %s",
 		    cause);
 		free(cause);
+		if (st != NULL)
+			script_state_close(st);
 		return;
 	}
 	if (script_main != NULL)
@@ -900,11 +903,20 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 	return (1);
 }
 
-/* Calls back the name of each script command. */
+/* Orders two names for qsort. */
+static int
+script_name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* Calls back the name of each script command, in byte order. */
 void
 hooks_help(void (*cb)(const char *, void *), void *arg)
 {
-	lua_State	*L;
+	lua_State	 *L;
+	const char	**names = NULL;
+	size_t		  n = 0, i;
 
 	if (script_main == NULL)
 		return;
@@ -912,9 +924,14 @@ hooks_help(void (*cb)(const char *, void *), void *arg)
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.commands");
 	lua_pushnil(L);
 	while (lua_next(L, -2) != 0) {
-		cb(lua_tostring(L, -2), arg);
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = lua_tostring(L, -2);	/* kept by the table */
 		lua_pop(L, 1);
 	}
+	qsort(names, n, sizeof *names, script_name_cmp);
+	for (i = 0; i < n; i++)
+		cb(names[i], arg);
+	free(names);
 	lua_pop(L, 1);
 }
 

@@ -66,6 +66,7 @@ void		 script_job_stats(void);
 void		 script_job_stop(unsigned int);
 
 /* script_worker.c: the workers' states (worker threads) */
+int		 script_worker_check(char **);
 void		*script_worker_init(int, void *);
 void		 script_worker_fini(void *);
 void		 script_worker_reload(void *, void *);

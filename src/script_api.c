@@ -636,6 +636,10 @@ script_api_push_config(lua_State *L)
 	lua_setfield(L, -2, "blocking_timeout");
 	lua_pushnumber(L, config.idle_timeout);
 	lua_setfield(L, -2, "idle_timeout");
+	lua_pushnumber(L, config.shutdown_timeout);
+	lua_setfield(L, -2, "shutdown_timeout");
+	lua_pushinteger(L, (lua_Integer)config.max_jobs);
+	lua_setfield(L, -2, "max_jobs");
 	lua_pushboolean(L, config.echo);
 	lua_setfield(L, -2, "echo");
 	lua_pushboolean(L, config.presence);

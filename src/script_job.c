@@ -50,6 +50,7 @@ static struct event		*script_outbox_ev;
 static struct script_job	*script_wait_head;
 static struct script_job	**script_wait_tail = &script_wait_head;
 static size_t			 script_nwaiting;
+static int			 script_stopping;	/* no new jobs */
 
 static const struct pool_worker_ops script_job_ops = {
 	script_worker_init,
@@ -130,12 +131,13 @@ script_job_done(struct pool_job *pj)
 	script_job_free(job);
 }
 
-/* Submits a job, or puts it on the wait list when the queue is full. */
+/* Submits a job, or puts it on the wait list when the queue is full (or
+ * the pool not started yet: lc.defer while the scripts load). */
 static void
 script_job_submit(struct script_job *job)
 {
-	if (script_wait_head == NULL && pool_submit(script_pool, &job->job)
-	    == 0)
+	if (script_pool != NULL && script_wait_head == NULL &&
+	    pool_submit(script_pool, &job->job) == 0)
 		return;
 	job->next = NULL;
 	*script_wait_tail = job;
@@ -239,8 +241,8 @@ script_job_new(lua_State *L, int last)
 	const char		*name = luaL_checkstring(L, 1);
 	char			 err[256];
 
-	if (script_pool == NULL)
-		luaL_error(L, "no worker threads");
+	if (script_stopping)
+		luaL_error(L, "cancelled: the server is shutting down");
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.workers");
 	if (lua_getfield(L, -1, name) != LUA_TBOOLEAN)
 		luaL_error(L, "no worker function named %s", name);
@@ -351,6 +353,8 @@ script_job_start(char **cause)
 
 	if (config.nscripts == 0)
 		return (0);
+	if (script_worker_check(cause) != 0)
+		return (-1);
 	script_pool = pool_new(config.threads, config.max_jobs,
 	    &script_job_ops, NULL);
 	if (script_pool == NULL || (fd = script_worker_outbox_open()) == -1) {
@@ -363,6 +367,7 @@ script_job_start(char **cause)
 	script_outbox_ev = event_new(conn_base(), fd, EV_READ | EV_PERSIST,
 	    script_job_outbox_cb, NULL);
 	event_add(script_outbox_ev, NULL);
+	script_job_retry();
 	return (0);
 }
 
@@ -408,10 +413,7 @@ script_job_stop(unsigned int deadline_ms)
 {
 	struct script_job	*job;
 
-	if (script_pool == NULL)
-		return;
-	event_free(script_pool_ev);
-	event_free(script_outbox_ev);
+	script_stopping = 1;
 	while ((job = script_wait_head) != NULL) {
 		script_wait_head = job->next;
 		job->job.status = POOL_JOB_CANCELLED;
@@ -419,6 +421,10 @@ script_job_stop(unsigned int deadline_ms)
 	}
 	script_wait_tail = &script_wait_head;
 	script_nwaiting = 0;
+	if (script_pool == NULL)
+		return;
+	event_free(script_pool_ev);
+	event_free(script_outbox_ev);
 	pool_free(script_pool, deadline_ms);
 	script_pool = NULL;
 	script_worker_outbox_close();

@@ -113,15 +113,30 @@ script_worker_hook(lua_State *L, lua_Debug *ar)
 	lua_error(L);
 }
 
-/* Message handler: adds a traceback. */
+/* Message handler: logs the traceback (debug) and passes the error on
+ * as it is, for the hook that called lc.blocking to get. */
 static int
 script_worker_traceback(lua_State *L)
 {
 	const char	*msg = lua_tostring(L, 1);
 
-	luaL_traceback(L, L, msg != NULL ? msg : "(error object is not a "
-	    "string)", 1);
+	if (log_enabled(LOG_DEBUG)) {
+		luaL_traceback(L, L, msg != NULL ? msg : "(error object is "
+		    "not a string)", 1);
+		log_debug("worker: %s", lua_tostring(L, -1));
+		lua_pop(L, 1);
+	}
 	return (1);
+}
+
+/* Returns the error on the stack's top as text. */
+static const char *
+script_worker_errmsg(lua_State *L)
+{
+	const char	*msg = lua_tostring(L, -1);
+
+	return (msg != NULL ? msg : lua_pushfstring(L, "(error object is a "
+	    "%s value)", luaL_typename(L, -1)));
 }
 
 /* Calls the function under nargs arguments with the budgets. */
@@ -207,7 +222,8 @@ script_worker_lc_log(lua_State *L)
 	return (0);
 }
 
-/* The calls that do nothing in a worker (hooks, commands, timers). */
+/* The calls that do nothing in a worker: what they set up (hooks,
+ * commands, timers, deferred calls) is the main state's business. */
 static int
 script_worker_lc_nothing(lua_State *L)
 {
@@ -229,8 +245,8 @@ static const luaL_Reg script_worker_funcs[] = {
 	{ "command", script_worker_lc_nothing },
 	{ "after", script_worker_lc_nothing },
 	{ "every", script_worker_lc_nothing },
+	{ "defer", script_worker_lc_nothing },
 	{ "blocking", script_worker_lc_refuse },
-	{ "defer", script_worker_lc_refuse },
 	{ "sleep", script_worker_lc_refuse },
 	{ "find", script_worker_lc_refuse },
 	{ "members", script_worker_lc_refuse },
@@ -284,7 +300,7 @@ script_worker_state(struct script_worker *w)
 		if (luaL_loadfile(L, config.scripts[i]) != LUA_OK ||
 		    script_worker_pcall(w, 0, 0) != LUA_OK) {
 			log_error("worker %d: %s", w->index,
-			    lua_tostring(L, -1));
+			    script_worker_errmsg(L));
 			lua_close(L);
 			w->L = saved;
 			w->mem = saved_mem;
@@ -292,6 +308,36 @@ script_worker_state(struct script_worker *w)
 		}
 	}
 	return (L);
+}
+
+/*
+ * Loads the scripts into a throwaway worker state on the calling thread,
+ * so that start-up and reload can refuse scripts that fail only where
+ * lc.is_worker is true. Returns 0, or -1 with a cause.
+ */
+int
+script_worker_check(char **cause)
+{
+	struct script_worker	 w;
+	lua_State		*L;
+	size_t			 i;
+	int			 rc = 0;
+
+	memset(&w, 0, sizeof w);
+	w.mem_max = config.script_memory << 20;
+	L = w.L = lua_newstate(script_worker_alloc, &w);
+	luaL_openlibs(L);
+	script_worker_open(L);
+	for (i = 0; i < config.nscripts && rc == 0; i++) {
+		if (luaL_loadfile(L, config.scripts[i]) != LUA_OK ||
+		    script_worker_pcall(&w, 0, 0) != LUA_OK) {
+			xasprintf(cause, "in a worker state: %s",
+			    script_worker_errmsg(L));
+			rc = -1;
+		}
+	}
+	lua_close(L);
+	return (rc);
 }
 
 /* Pool init, on the worker's thread: its state. */
@@ -383,7 +429,7 @@ script_worker_call(void *ctx, const char *name, struct value_buf *in,
 		goto out;
 	}
 	if (script_worker_pcall(w, n, LUA_MULTRET) != LUA_OK) {
-		script_worker_fail(out, "", lua_tostring(L, -1));
+		script_worker_fail(out, "", script_worker_errmsg(L));
 		goto out;
 	}
 	n = lua_gettop(L) - top - 1;

@@ -22,6 +22,7 @@
 #include "stats.h"
 
 static void	session_process(struct conn *);
+static void	session_telnet_reply(struct conn *);
 
 /* The connect handlers answered: refuse, or join the default channel
  * and greet. */
@@ -84,6 +85,8 @@ session_resume(struct conn *c)
 void
 session_input(struct conn *c)
 {
+	if (c->last_read != 0)
+		session_telnet_reply(c);
 	session_process(c);
 }
 
@@ -182,15 +185,35 @@ session_line(struct conn *c, const char *line, size_t len)
 	hooks_run(&call);
 }
 
-/* Answers telnet's "DO TIMING-MARK" (sent with Ctrl-C) with "WONT", so
- * that the client does not discard our output while it waits. */
+/*
+ * Answers telnet's "DO TIMING-MARK" (sent with Ctrl-C, before any LF)
+ * with "WONT" as soon as it arrives: telnet discards our output until it
+ * gets an answer. The request is turned into a "DONT" in the buffer, which
+ * line_strip_telnet() removes like any command, so it is answered once.
+ * Only the bytes of the last read (and two before, for a split) are seen.
+ */
 static void
-session_telnet_reply(struct conn *c, const char *p, size_t len)
+session_telnet_reply(struct conn *c)
 {
-	static const char	do_tm[] = "\377\375\006";
+	static const char	 do_tm[] = "\377\375\006";
+	struct evbuffer_ptr	 at, end;
+	struct evbuffer_iovec	 v;
+	size_t			 len = evbuffer_get_length(c->in), from = 0;
 
-	if (memchr(p, 0xff, len) != NULL && memmem(p, len, do_tm, 3) != NULL)
+	if (c->last_read + 2 < len)
+		from = len - c->last_read - 2;
+	c->last_read = 0;
+	evbuffer_ptr_set(c->in, &at, from, EVBUFFER_PTR_SET);
+	evbuffer_ptr_set(c->in, &end, len, EVBUFFER_PTR_SET);
+	for (;;) {
+		at = evbuffer_search_range(c->in, do_tm, 3, &at, &end);
+		if (at.pos == -1)
+			return;
+		evbuffer_ptr_set(c->in, &at, 1, EVBUFFER_PTR_ADD);
+		if (evbuffer_peek(c->in, 1, &at, &v, 1) == 1)
+			*(unsigned char *)v.iov_base = 0xfe;
 		conn_write(c, "\377\374\006", 3);
+	}
 }
 
 /*
@@ -215,7 +238,6 @@ session_next(struct conn *c)
 	case LINE_OK:
 		if (config.max_rate != 0 && !session_take_token(c))
 			return (0);
-		session_telnet_reply(c, p, len);
 		len = line_strip_telnet(p, len);
 		stats.lines_in++;
 		if (c->suspended)
