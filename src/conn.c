@@ -62,6 +62,17 @@ conn_now_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+/* Returns a duration in seconds as a timeval. */
+struct timeval
+conn_tv(double seconds)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	return (tv);
+}
+
 /* Returns the event base the connections live on. */
 struct event_base *
 conn_base(void)
@@ -236,8 +247,7 @@ static void
 conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c;
-	struct timeval	 tv;
-	double		 linger = config.shutdown_timeout;
+	struct timeval	 tv = conn_tv(config.shutdown_timeout);
 
 	while ((c = conn_reap_list) != NULL) {
 		conn_reap_list = c->reap_next;
@@ -247,8 +257,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 			continue;
 		}
 		c->linger = 1;
-		tv.tv_sec = (time_t)linger;
-		tv.tv_usec = (suseconds_t)((linger - (double)tv.tv_sec) * 1e6);
 		event_add(&c->ev_write, &tv);
 		c->writing = 1;
 	}
@@ -389,19 +397,12 @@ conn_write(struct conn *c, const char *data, size_t len)
 	conn_schedule(c);
 }
 
-/* Queues a formatted line that is never dropped; the format has no LF. */
-void
-conn_printf(struct conn *c, const char *fmt, ...)
+/* Appends formatted bytes to the output. */
+static void
+conn_vappend(struct conn *c, const char *fmt, va_list ap)
 {
-	va_list	ap;
-
-	if (c->fd == -1)
-		return;
-	va_start(ap, fmt);
-	evbuffer_add_vprintf(c->out, fmt, ap);
-	va_end(ap);
-	evbuffer_add(c->out, "\n", 1);
-	conn_schedule(c);
+	if (c->fd != -1)
+		evbuffer_add_vprintf(c->out, fmt, ap);
 }
 
 /* Appends formatted bytes to a reply that a conn_write() will end. */
@@ -410,11 +411,21 @@ conn_append(struct conn *c, const char *fmt, ...)
 {
 	va_list	ap;
 
-	if (c->fd == -1)
-		return;
 	va_start(ap, fmt);
-	evbuffer_add_vprintf(c->out, fmt, ap);
+	conn_vappend(c, fmt, ap);
 	va_end(ap);
+}
+
+/* Queues a formatted line that is never dropped; the format has no LF. */
+void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_vappend(c, fmt, ap);
+	va_end(ap);
+	conn_write(c, "\n", 1);
 }
 
 /*

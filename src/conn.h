@@ -92,6 +92,7 @@ void		 conn_append(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 conn_abort_slow(struct conn *);
 uint64_t	 conn_now_ms(void);
+struct timeval	 conn_tv(double);
 struct event_base *conn_base(void);
 
 #endif

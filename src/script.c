@@ -51,10 +51,8 @@ struct script_co {
  * retired one (replaced by a reload) lives until its suspended runs end.
  */
 struct script_state {
+	struct script_mem	 mem;		/* first: the allocator's ud */
 	lua_State		*L;
-	size_t			 mem;		/* bytes allocated */
-	size_t			 mem_max;
-	int			 enforce;	/* Lua code runs: cap applies */
 	unsigned int		 runs;		/* suspended runs in it */
 	int			 retired;
 	int			 chain_ref;	/* the handler chain runner */
@@ -147,26 +145,26 @@ script_state_of(lua_State *L)
 	return (ud);
 }
 
-/* The allocator: counts bytes and refuses past the cap while Lua runs. */
-static void *
-script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* The allocator of every state: counts bytes, and refuses past the cap
+ * while Lua code runs. ud starts with a struct script_mem. */
+void *
+script_mem_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
-	struct script_state	*st = ud;
+	struct script_mem	*m = ud;
 	void			*p;
 
 	if (ptr == NULL)
 		osize = 0;
 	if (nsize == 0) {
 		free(ptr);
-		st->mem -= osize;
+		m->used -= osize;
 		return (NULL);
 	}
-	if (st->enforce && nsize > osize &&
-	    st->mem + (nsize - osize) > st->mem_max)
+	if (m->enforce && nsize > osize && m->used + (nsize - osize) > m->max)
 		return (NULL);
 	if ((p = realloc(ptr, nsize)) == NULL)
 		return (NULL);
-	st->mem += nsize - osize;
+	m->used += nsize - osize;
 	return (p);
 }
 
@@ -174,7 +172,7 @@ script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 size_t
 script_memory(void)
 {
-	return (script_main == NULL ? 0 : script_main->mem);
+	return (script_main == NULL ? 0 : script_main->mem.used);
 }
 
 /* The --script-timeout guard, called every SCRIPT_COUNT instructions. */
@@ -229,9 +227,9 @@ script_call(lua_State *L, int nargs, int nres, uint64_t budget_ms)
 	lua_insert(L, base);
 	script_running = &run;
 	lua_sethook(L, script_count_hook, LUA_MASKCOUNT, SCRIPT_COUNT);
-	st->enforce = 1;
+	st->mem.enforce = 1;
 	rc = lua_pcall(L, nargs, nres, base);
-	st->enforce = 0;
+	st->mem.enforce = 0;
 	lua_sethook(L, NULL, 0, 0);
 	script_running = saved;
 	lua_remove(L, base);
@@ -470,9 +468,9 @@ script_resume(struct script_run *run, int nargs)
 	script_running = run;
 	script_depth++;
 	lua_sethook(co, script_count_hook, LUA_MASKCOUNT, SCRIPT_COUNT);
-	st->enforce = 1;
+	st->mem.enforce = 1;
 	rc = lua_resume(co, st->L, nargs, &nres);
-	st->enforce = 0;
+	st->mem.enforce = 0;
 	script_depth--;
 	script_running = saved;
 	stats.script_memory = script_memory();
@@ -601,9 +599,7 @@ script_yield(lua_State *L, enum script_wait wait, double seconds,
 		if (run->timer == NULL)
 			run->timer = evtimer_new(conn_base(), script_timer_cb,
 			    run);
-		tv.tv_sec = (time_t)seconds;
-		tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) *
-		    1e6);
+		tv = conn_tv(seconds);
 		evtimer_add(run->timer, &tv);
 	}
 	return (lua_yieldk(L, 0, ctx, k));
@@ -627,8 +623,8 @@ script_state_new(char **cause)
 	size_t			 i;
 
 	st = xcalloc(1, sizeof *st);
-	st->mem_max = config.script_memory << 20;
-	st->L = lua_newstate(script_alloc, st);
+	st->mem.max = config.script_memory << 20;
+	st->L = lua_newstate(script_mem_alloc, st);
 	luaL_openlibs(st->L);
 	lua_newtable(st->L);
 	for (i = 0; i < HOOKS_NEVENTS; i++) {
@@ -692,7 +688,7 @@ script_start(char **cause)
 	script_main = st;
 	script_count_handlers(st);
 	log_info("loaded %zu script%s (%zu KiB of Lua memory)",
-	    config.nscripts, config.nscripts == 1 ? "" : "s", st->mem >> 10);
+	    config.nscripts, config.nscripts == 1 ? "" : "s", st->mem.used >> 10);
 	return (0);
 }
 

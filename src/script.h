@@ -19,6 +19,18 @@
 struct script_state;
 struct script_run;
 
+/*
+ * A Lua state's memory account, the first member of whatever a state's
+ * allocator gets as its ud: script_mem_alloc counts every byte and refuses
+ * to grow past max while enforce is set (while Lua code runs), so that
+ * hitting the cap fails that code, never the server's own calls.
+ */
+struct script_mem {
+	size_t	used;
+	size_t	max;
+	int	enforce;
+};
+
 /* What a suspended run waits for. */
 enum script_wait {
 	SCRIPT_RUNNING,
@@ -29,6 +41,7 @@ enum script_wait {
 
 struct value_buf;
 
+void		*script_mem_alloc(void *, void *, size_t, size_t);
 int		 script_start(char **);
 void		 script_reload(void);
 void		 script_stop(void);
@@ -56,6 +69,7 @@ void		 script_api_forget_conn(lua_State *, uint64_t);
 int		 script_api_push_msg(lua_State *, struct hooks_call *);
 void		 script_api_cancel_timers(lua_State *);
 void		 script_api_push_config(lua_State *);
+int		 script_api_lc_log(lua_State *);
 
 /* script_job.c: blocking calls from the main state */
 void		 script_job_open(lua_State *);

@@ -159,56 +159,47 @@ script_conn_join(lua_State *L)
 	return (1);
 }
 
+/* Runs a broker call on a conn and a string argument: true, or nil and
+ * the error's code ("closed" for a closed conn). */
+static int
+script_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
+    size_t))
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+	size_t		 len;
+	const char	*s = luaL_checklstring(L, 2, &len);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	return (script_api_result(L, fn(c, s, len)));
+}
+
 /* conn:part(channel) */
 static int
 script_conn_part(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
-	size_t		 len;
-	const char	*ch = luaL_checklstring(L, 2, &len);
-
-	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_result(L, broker_part(c, ch, len)));
+	return (script_conn_call(L, broker_part));
 }
 
 /* conn:subscribe(pattern) */
 static int
 script_conn_subscribe(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
-	size_t		 len;
-	const char	*p = luaL_checklstring(L, 2, &len);
-
-	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_result(L, broker_subscribe(c, p, len)));
+	return (script_conn_call(L, broker_subscribe));
 }
 
 /* conn:unsubscribe(pattern) */
 static int
 script_conn_unsubscribe(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
-	size_t		 len;
-	const char	*p = luaL_checklstring(L, 2, &len);
-
-	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_result(L, broker_unsubscribe(c, p, len)));
+	return (script_conn_call(L, broker_unsubscribe));
 }
 
 /* conn:rename(name) */
 static int
 script_conn_rename(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
-	size_t		 len;
-	const char	*name = luaL_checklstring(L, 2, &len);
-
-	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_result(L, broker_rename(c, name, len)));
+	return (script_conn_call(L, broker_rename));
 }
 
 /* Appends a channel name to the list on the stack's top. */
@@ -436,9 +427,10 @@ script_lc_sleep(lua_State *L)
 	return (script_yield(L, SCRIPT_SLEEP, seconds, NULL, 0));
 }
 
-/* lc.log(level, ...): logs the arguments joined by spaces. */
-static int
-script_lc_log(lua_State *L)
+/* lc.log(level, ...): logs the arguments joined by spaces. Also the
+ * workers' lc.log: it touches nothing but its state and the log. */
+int
+script_api_lc_log(lua_State *L)
 {
 	static const char	*levels[] = { "error", "warn", "info", "debug",
 				    NULL };
@@ -522,8 +514,7 @@ script_api_timer(lua_State *L, int repeat)
 	lua_setiuservalue(L, -2, 1);
 	event_assign(&t->ev, conn_base(), -1, repeat ? EV_PERSIST : 0,
 	    script_timer_cb, t);
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	tv = conn_tv(seconds);
 	event_add(&t->ev, &tv);
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	lua_pushvalue(L, -2);
@@ -671,7 +662,7 @@ static const luaL_Reg script_lc_funcs[] = {
 	{ "after", script_lc_after },
 	{ "every", script_lc_every },
 	{ "sleep", script_lc_sleep },
-	{ "log", script_lc_log },
+	{ "log", script_api_lc_log },
 	{ "stats", script_lc_stats },
 	{ NULL, NULL },
 };

@@ -304,8 +304,7 @@ script_job_lc_blocking(lua_State *L)
 	if (t > 0) {
 		job->timer = evtimer_new(conn_base(), script_job_timeout_cb,
 		    job);
-		tv.tv_sec = (time_t)t;
-		tv.tv_usec = (suseconds_t)((t - (double)tv.tv_sec) * 1e6);
+		tv = conn_tv(t);
 		evtimer_add(job->timer, &tv);
 	}
 	return (script_yield(L, SCRIPT_JOB, 0, script_job_k,

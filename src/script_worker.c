@@ -34,11 +34,9 @@
 
 /* One worker's state and its budgets. Owned by its thread. */
 struct script_worker {
+	struct script_mem mem;		/* first: the allocator's ud */
 	int		 index;
 	lua_State	*L;
-	size_t		 mem;
-	size_t		 mem_max;
-	int		 enforce;	/* cap applies: Lua code runs */
 	double		 cpu_deadline;	/* thread CPU seconds */
 	int		 killed;
 };
@@ -67,28 +65,6 @@ script_worker_cpu(void)
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return ((double)ts.tv_sec + (double)ts.tv_nsec / 1e9);
-}
-
-/* The allocator of a worker state: counts and caps like the main one. */
-static void *
-script_worker_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-	struct script_worker	*w = ud;
-	void			*p;
-
-	if (ptr == NULL)
-		osize = 0;
-	if (nsize == 0) {
-		free(ptr);
-		w->mem -= osize;
-		return (NULL);
-	}
-	if (w->enforce && nsize > osize && w->mem + (nsize - osize) > w->mem_max)
-		return (NULL);
-	if ((p = realloc(ptr, nsize)) == NULL)
-		return (NULL);
-	w->mem += nsize - osize;
-	return (p);
 }
 
 /*
@@ -151,9 +127,9 @@ script_worker_pcall(struct script_worker *w, int nargs, int nres)
 	w->cpu_deadline = script_worker_cpu() + config.script_timeout;
 	lua_sethook(w->L, script_worker_hook, LUA_MASKCOUNT,
 	    SCRIPT_WORKER_COUNT);
-	w->enforce = 1;
+	w->mem.enforce = 1;
 	rc = lua_pcall(w->L, nargs, nres, base);
-	w->enforce = 0;
+	w->mem.enforce = 0;
 	lua_sethook(w->L, NULL, 0, 0);
 	lua_remove(w->L, base);
 	return (rc);
@@ -200,28 +176,6 @@ script_worker_lc_publish(lua_State *L)
 	return (1);
 }
 
-/* lc.log(level, ...) in a worker. */
-static int
-script_worker_lc_log(lua_State *L)
-{
-	static const char	*levels[] = { "error", "warn", "info", "debug",
-				    NULL };
-	int			 level = luaL_checkoption(L, 1, NULL, levels);
-	int			 i, n = lua_gettop(L);
-	luaL_Buffer		 b;
-
-	luaL_buffinit(L, &b);
-	for (i = 2; i <= n; i++) {
-		if (i > 2)
-			luaL_addchar(&b, ' ');
-		luaL_tolstring(L, i, NULL);
-		luaL_addvalue(&b);
-	}
-	luaL_pushresult(&b);
-	log_msg((enum log_level)level, "worker: %s", lua_tostring(L, -1));
-	return (0);
-}
-
 /* The calls that do nothing in a worker: what they set up (hooks,
  * commands, timers, deferred calls) is the main state's business. */
 static int
@@ -240,7 +194,7 @@ script_worker_lc_refuse(lua_State *L)
 static const luaL_Reg script_worker_funcs[] = {
 	{ "worker", script_worker_lc_worker },
 	{ "publish", script_worker_lc_publish },
-	{ "log", script_worker_lc_log },
+	{ "log", script_api_lc_log },
 	{ "on", script_worker_lc_nothing },
 	{ "command", script_worker_lc_nothing },
 	{ "after", script_worker_lc_nothing },
@@ -290,10 +244,10 @@ static lua_State *
 script_worker_state(struct script_worker *w)
 {
 	lua_State	*L, *saved = w->L;
-	size_t		 i, saved_mem = w->mem;
+	size_t		 i, saved_mem = w->mem.used;
 
-	w->mem = 0;
-	L = w->L = lua_newstate(script_worker_alloc, w);
+	w->mem.used = 0;
+	L = w->L = lua_newstate(script_mem_alloc, w);
 	luaL_openlibs(L);
 	script_worker_open(L);
 	for (i = 0; i < config.nscripts; i++) {
@@ -303,7 +257,7 @@ script_worker_state(struct script_worker *w)
 			    script_worker_errmsg(L));
 			lua_close(L);
 			w->L = saved;
-			w->mem = saved_mem;
+			w->mem.used = saved_mem;
 			return (NULL);
 		}
 	}
@@ -324,8 +278,8 @@ script_worker_check(char **cause)
 	int			 rc = 0;
 
 	memset(&w, 0, sizeof w);
-	w.mem_max = config.script_memory << 20;
-	L = w.L = lua_newstate(script_worker_alloc, &w);
+	w.mem.max = config.script_memory << 20;
+	L = w.L = lua_newstate(script_mem_alloc, &w);
 	luaL_openlibs(L);
 	script_worker_open(L);
 	for (i = 0; i < config.nscripts && rc == 0; i++) {
@@ -348,7 +302,7 @@ script_worker_init(int index, void *arg)
 
 	w = xcalloc(1, sizeof *w);
 	w->index = index;
-	w->mem_max = config.script_memory << 20;
+	w->mem.max = config.script_memory << 20;
 	if (script_worker_state(w) == NULL)
 		w->L = NULL;
 	return (w);
@@ -372,14 +326,14 @@ script_worker_reload(void *ctx, void *arg)
 {
 	struct script_worker	*w = ctx;
 	lua_State		*old = w->L;
-	size_t			 old_mem = w->mem;
+	size_t			 old_mem = w->mem.used;
 
 	if (script_worker_state(w) == NULL)
 		return;
 	if (old != NULL) {
 		/* The account restarted with the new state; the old one's
 		 * frees come off it as it closes. */
-		w->mem += old_mem;
+		w->mem.used += old_mem;
 		lua_close(old);
 	}
 }

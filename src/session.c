@@ -119,8 +119,7 @@ session_take_token(struct conn *c)
 	if (c->ev_rate == NULL)
 		c->ev_rate = evtimer_new(conn_base(), session_rate_cb, c);
 	wait = (1.0 - c->rate_tokens) / rate;
-	tv.tv_sec = (time_t)wait;
-	tv.tv_usec = (suseconds_t)((wait - (double)tv.tv_sec) * 1e6) + 1000;
+	tv = conn_tv(wait + 0.001);
 	evtimer_add(c->ev_rate, &tv);
 	return (0);
 }
