@@ -23,6 +23,8 @@
 #ifndef BROKER_BLOCK_MAX
 #define BROKER_BLOCK_MAX	(64 << 10)
 #endif
+/* Bytes a new block has room for; it doubles up to BROKER_BLOCK_MAX. */
+#define BROKER_BLOCK_MIN	(2 << 10)
 
 static struct subs	*broker_subs;
 static struct dict	*broker_names;	/* nick, any case -> conn */
@@ -50,6 +52,7 @@ static struct {
 	size_t		 chlen;
 	broker_done_cb	 done;
 	unsigned int	 count;
+	size_t		 cap;		/* room in msg */
 } broker_block;
 
 /* Creates the shared state. */
@@ -387,11 +390,21 @@ broker_block_add(struct conn *from, const char *channel, size_t chlen,
 	    broker_block.msg->len + size > BROKER_BLOCK_MAX))
 		broker_flush();
 	if (broker_block.msg == NULL) {
-		broker_block.msg = msg_block(BROKER_BLOCK_MAX);
+		broker_block.cap = size > BROKER_BLOCK_MIN ? size :
+		    BROKER_BLOCK_MIN;
+		broker_block.msg = msg_block(broker_block.cap);
 		memcpy(broker_block.channel, channel, chlen);
 		broker_block.chlen = chlen;
 		broker_block.done = done;
 		broker_block.count = 0;
+	}
+	if (broker_block.msg->len + size > broker_block.cap) {
+		while (broker_block.msg->len + size > broker_block.cap)
+			broker_block.cap *= 2;
+		if (broker_block.cap > BROKER_BLOCK_MAX)
+			broker_block.cap = BROKER_BLOCK_MAX;
+		broker_block.msg = msg_grow(broker_block.msg,
+		    broker_block.cap);
 	}
 	at = msg_append(broker_block.msg, channel, chlen, from->name, slen,
 	    text, tlen);

@@ -84,6 +84,16 @@ msg_block(size_t cap)
 	return (m);
 }
 
+/* Gives a block room for cap bytes; only while nobody else holds it. */
+struct msg *
+msg_grow(struct msg *m, size_t cap)
+{
+	if (m->refs != 1)
+		fatalx("growing a shared message");
+	m = xrealloc(m, sizeof *m + cap + 1);
+	return (m);
+}
+
 /*
  * Appends a rendered message to a block, which the caller made with room
  * for it (msg_size). Returns where its TEXT is in the block.
