@@ -77,14 +77,30 @@ struct subs_client {
 	struct subs_entry	*entries;
 };
 
+/*
+ * The pattern cache: a channel -> the clients whose wildcard patterns
+ * match it, as the last trie walk for that channel found them. Any change
+ * to the trie's entries empties it, so an entry is never stale; it holds
+ * at most SUBS_CACHE_MAX channels and is emptied when full.
+ */
+#define SUBS_CACHE_MAX	4096
+
+struct subs_cached {
+	struct subs_client	**v;
+	size_t			  n;
+	size_t			  cap;
+};
+
 struct subs {
 	struct dict		*channels;	/* name -> struct subs_channel */
 	struct subs_node	 root;
 	size_t			 npatterns;	/* wildcard entries in the trie */
 	uint64_t		 gen;		/* bumped per walk, for dedupe */
+	struct dict		*cache;		/* name -> struct subs_cached */
 };
 
 static void	subs_node_prune(struct subs *, struct subs_node *);
+static void	subs_cache_clear(struct subs *);
 
 /* Appends an entry to a list. */
 static void
@@ -141,6 +157,7 @@ subs_new(void)
 
 	subs = xcalloc(1, sizeof *subs);
 	subs->channels = dict_new(0);
+	subs->cache = dict_new(0);
 	return (subs);
 }
 
@@ -148,6 +165,8 @@ subs_new(void)
 void
 subs_free(struct subs *subs)
 {
+	subs_cache_clear(subs);
+	dict_free(subs->cache);
 	dict_free(subs->channels);
 	if (subs->root.children != NULL)
 		dict_free(subs->root.children);
@@ -314,6 +333,7 @@ subs_entry_free(struct subs_entry *e)
 	if (e->kind == SUBS_PATTERN) {
 		subs->npatterns--;
 		subs_node_prune(subs, e->where);
+		subs_cache_clear(subs);
 	} else
 		subs_channel_prune(subs, e->where);
 	if (e->kind != SUBS_MEMBER)
@@ -388,6 +408,7 @@ subs_subscribe(struct subs_client *c, const char *pattern, size_t len)
 		subs_entry_new(c, SUBS_PATTERN, node,
 		    tail ? &node->tail : &node->terminal, pattern, len);
 		subs->npatterns++;
+		subs_cache_clear(subs);
 	}
 	c->npatterns++;
 	return (1);
@@ -431,63 +452,128 @@ subs_client_channels(const struct subs_client *c,
 	return (count);
 }
 
-/* Walks the trie for the tokens of a channel, visiting matching lists. */
-static size_t
-subs_node_match(struct subs_node *node, const char **tok, size_t *toklen,
-    size_t i, size_t n, uint64_t gen, subs_owner_cb cb, void *arg)
+/* Adds a list's clients not yet reached in this walk to a cached list. */
+static void
+subs_cache_add(struct subs_cached *cached, struct subs_list *l, uint64_t gen)
+{
+	struct subs_client	*c;
+	size_t			 i;
+
+	for (i = 0; i < l->n; i++) {
+		c = l->v[i]->client;
+		if (c->mark == gen)
+			continue;
+		c->mark = gen;
+		if (cached->n == cached->cap) {
+			cached->cap = cached->cap == 0 ? 4 : cached->cap * 2;
+			cached->v = xreallocarray(cached->v, cached->cap,
+			    sizeof *cached->v);
+		}
+		cached->v[cached->n++] = c;
+	}
+}
+
+/* Walks the trie for the tokens of a channel, collecting the clients of
+ * the matching patterns. */
+static void
+subs_node_collect(struct subs_node *node, const char **tok, size_t *toklen,
+    size_t i, size_t n, uint64_t gen, struct subs_cached *cached)
 {
 	struct subs_node	*child;
-	size_t			 count;
 
-	if (i == n)
-		return (subs_list_visit(&node->terminal, gen, cb, arg));
-	count = subs_list_visit(&node->tail, gen, cb, arg);
+	if (i == n) {
+		subs_cache_add(cached, &node->terminal, gen);
+		return;
+	}
+	subs_cache_add(cached, &node->tail, gen);
 	if (node->children != NULL) {
 		child = dict_get(node->children, tok[i], toklen[i]);
 		if (child != NULL)
-			count += subs_node_match(child, tok, toklen, i + 1, n,
-			    gen, cb, arg);
+			subs_node_collect(child, tok, toklen, i + 1, n, gen,
+			    cached);
 	}
 	if (node->star != NULL)
-		count += subs_node_match(node->star, tok, toklen, i + 1, n,
-		    gen, cb, arg);
-	return (count);
+		subs_node_collect(node->star, tok, toklen, i + 1, n, gen,
+		    cached);
 }
 
-/* Visits the owners of the patterns that match a channel. */
-static size_t
-subs_match_patterns(struct subs *subs, const char *channel, size_t len,
-    subs_owner_cb cb, void *arg)
+/* Empties the pattern cache. */
+static void
+subs_cache_clear(struct subs *subs)
 {
-	const char	*tok[NAME_TOKENS_MAX], *p = channel;
-	size_t		 toklen[NAME_TOKENS_MAX], n = 0;
+	struct subs_cached	*cached;
+	size_t			 cursor = 0, keylen;
+	const char		*key;
+	void			*value;
 
+	if (dict_count(subs->cache) == 0)
+		return;
+	while (dict_next(subs->cache, &cursor, &key, &keylen, &value)) {
+		cached = value;
+		free(cached->v);
+		free(cached);
+	}
+	dict_free(subs->cache);
+	subs->cache = dict_new(0);
+}
+
+/*
+ * Returns the clients whose patterns match a channel: from the cache, or
+ * from one trie walk whose result is cached. Uses a dedupe generation of
+ * its own, so call it before a match starts its own.
+ */
+static struct subs_cached *
+subs_cache_get(struct subs *subs, const char *channel, size_t len)
+{
+	struct subs_cached	*cached;
+	const char		*tok[NAME_TOKENS_MAX], *p = channel;
+	size_t			 toklen[NAME_TOKENS_MAX], n = 0;
+
+	if ((cached = dict_get(subs->cache, channel, len)) != NULL)
+		return (cached);
 	while (n < NAME_TOKENS_MAX &&
 	    name_next_token(&p, channel + len, &tok[n], &toklen[n]))
 		n++;
-	return (subs_node_match(&subs->root, tok, toklen, 0, n, subs->gen,
-	    cb, arg));
+	if (dict_count(subs->cache) >= SUBS_CACHE_MAX)
+		subs_cache_clear(subs);
+	cached = xcalloc(1, sizeof *cached);
+	subs->gen++;
+	subs_node_collect(&subs->root, tok, toklen, 0, n, subs->gen, cached);
+	dict_put(subs->cache, channel, len, cached);
+	return (cached);
 }
 
 /*
  * Calls back once per distinct owner that should get a message on a
- * channel: its members, its exact subscribers and matching patterns.
- * Returns how many owners were called.
+ * channel: its members, its exact subscribers and matching patterns (one
+ * hash probe, plus a cached trie walk when there are patterns). Returns
+ * how many owners were called.
  */
 size_t
 subs_match(struct subs *subs, const char *channel, size_t len,
     subs_owner_cb cb, void *arg)
 {
 	struct subs_channel	*ch;
-	size_t			 count = 0;
+	struct subs_cached	*cached = NULL;
+	struct subs_client	*c;
+	size_t			 count = 0, i;
 
+	if (subs->npatterns != 0)
+		cached = subs_cache_get(subs, channel, len);
 	subs->gen++;
 	if ((ch = dict_get(subs->channels, channel, len)) != NULL) {
 		count += subs_list_visit(&ch->members, subs->gen, cb, arg);
 		count += subs_list_visit(&ch->subscribers, subs->gen, cb, arg);
 	}
-	if (subs->npatterns != 0)
-		count += subs_match_patterns(subs, channel, len, cb, arg);
+	for (i = 0; cached != NULL && i < cached->n; i++) {
+		c = cached->v[i];
+		if (c->mark == subs->gen)
+			continue;
+		c->mark = subs->gen;
+		if (cb != NULL)
+			cb(c->owner, arg);
+		count++;
+	}
 	return (count);
 }
 

@@ -478,6 +478,49 @@ test_scale(void)
 	free(o);
 }
 
+/* The pattern cache: a match after any change sees the change. */
+static void
+test_pattern_cache(void)
+{
+	struct subs		*subs = subs_new();
+	struct subs_client	*a = subs_client_new(subs, "a");
+	struct subs_client	*b = subs_client_new(subs, "b");
+	struct subs_client	*c = subs_client_new(subs, "c");
+	char			 ch[32];
+	int			 i;
+
+	subs_subscribe(a, "news.*", 6);
+	is_str(match(subs, "news.x"), "a", "cache: first walk");
+	is_str(match(subs, "news.x"), "a", "cache: cached");
+	subs_subscribe(b, "news.>", 6);
+	is_str(match(subs, "news.x"), "a,b", "cache: a new pattern is seen");
+	subs_join(c, "news.x", 6);
+	is_str(match(subs, "news.x"), "a,b,c",
+	    "cache: a member and cached patterns");
+	subs_unsubscribe(a, "news.*", 6);
+	is_str(match(subs, "news.x"), "b,c", "cache: a removed pattern");
+	subs_subscribe(c, "*.x", 3);
+	is_str(match(subs, "news.x"), "b,c",
+	    "cache: a member matched by a pattern, once");
+	subs_client_free(b);
+	is_str(match(subs, "news.x"), "c", "cache: a freed client");
+	for (i = 0; i < 5000; i++) {
+		snprintf(ch, sizeof ch, "c%d.x", i);
+		match(subs, ch);
+	}
+	is_str(match(subs, "c7.x"), "c",
+	    "cache: still right after it filled up and was emptied");
+	is_str(match(subs, "news.y"), "", "cache: no match is cached too");
+	subs_subscribe(a, "news.y", 6);
+	subs_subscribe(a, "news.*", 6);
+	is_str(match(subs, "news.y"), "a", "cache: exact and pattern, once");
+	subs_client_free(a);
+	subs_client_free(c);
+	is_int((long long)subs_count_channels(subs), 0,
+	    "cache: nothing left");
+	subs_free(subs);
+}
+
 int
 main(void)
 {
@@ -488,5 +531,6 @@ main(void)
 	test_members_peers();
 	test_channels();
 	test_scale();
+	test_pattern_cache();
 	return (done_testing());
 }
