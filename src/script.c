@@ -638,7 +638,7 @@ script_state_new(char **cause)
 	lua_insert(st->L, -2);
 	lua_call(st->L, 1, 1);
 	st->chain_ref = luaL_ref(st->L, LUA_REGISTRYINDEX);
-	script_api_open(st->L, 0);
+	script_api_open(st->L);
 	for (i = 0; i < config.nscripts; i++) {
 		if (luaL_loadfile(st->L, config.scripts[i]) != LUA_OK ||
 		    script_call(st->L, 0, 0, (uint64_t)(config.script_timeout *

@@ -63,7 +63,8 @@ void		 script_spawn_callback(lua_State *, int);
 void		 script_handlers_changed(lua_State *);
 
 /* script_api.c */
-void		 script_api_open(lua_State *, int);
+void		 script_api_open(lua_State *);
+void		 script_api_install(lua_State *, int);
 void		 script_api_push_conn(lua_State *, struct conn *);
 void		 script_api_forget_conn(lua_State *, uint64_t);
 int		 script_api_push_msg(lua_State *, struct hooks_call *);

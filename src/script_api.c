@@ -700,22 +700,14 @@ script_api_metatables(lua_State *L)
 }
 
 /*
- * Opens the linecast module in a state: the global "linecast" and
- * require "linecast". In a worker state (is_worker) only the functions
- * that act there are real; the others are added by script_worker.c.
+ * Makes the module table on the stack's top the state's "linecast": adds
+ * lc.config, lc.version and lc.is_worker, and sets the global and
+ * require "linecast". Pops the table. Shared by the main and worker
+ * states, which differ only in their functions.
  */
 void
-script_api_open(lua_State *L, int is_worker)
+script_api_install(lua_State *L, int is_worker)
 {
-	script_api_metatables(L);
-	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.conns");
-	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.commands");
-	lua_newtable(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
-	luaL_newlib(L, script_lc_funcs);
-	script_job_open(L);
 	script_api_push_config(L);
 	lua_setfield(L, -2, "config");
 	lua_pushstring(L, PACKAGE_VERSION);
@@ -729,4 +721,20 @@ script_api_open(lua_State *L, int is_worker)
 	lua_pushcfunction(L, script_api_require);
 	lua_setfield(L, -2, "linecast");
 	lua_pop(L, 1);
+}
+
+/* Opens the linecast module in the main state. */
+void
+script_api_open(lua_State *L)
+{
+	script_api_metatables(L);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.conns");
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.commands");
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	luaL_newlib(L, script_lc_funcs);
+	script_job_open(L);
+	script_api_install(L, 0);
 }

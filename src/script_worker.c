@@ -208,14 +208,6 @@ static const luaL_Reg script_worker_funcs[] = {
 	{ NULL, NULL },
 };
 
-/* require "linecast" in a worker. */
-static int
-script_worker_require(lua_State *L)
-{
-	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.module");
-	return (1);
-}
-
 /* Opens the worker's linecast module. */
 static void
 script_worker_open(lua_State *L)
@@ -223,19 +215,7 @@ script_worker_open(lua_State *L)
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.workers");
 	luaL_newlib(L, script_worker_funcs);
-	script_api_push_config(L);
-	lua_setfield(L, -2, "config");
-	lua_pushstring(L, PACKAGE_VERSION);
-	lua_setfield(L, -2, "version");
-	lua_pushboolean(L, 1);
-	lua_setfield(L, -2, "is_worker");
-	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.module");
-	lua_setglobal(L, "linecast");
-	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	lua_pushcfunction(L, script_worker_require);
-	lua_setfield(L, -2, "linecast");
-	lua_pop(L, 1);
+	script_api_install(L, 1);
 }
 
 /* Builds a worker state with every script loaded. Returns it, or NULL
