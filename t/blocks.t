@@ -54,9 +54,19 @@ is($sub->line, "a <guest1> x?[31my", 'control bytes replaced');
 is($sub->line, "a <guest1> z?", 'in every message of a block');
 is($pub->line, '+PUB a 1');
 
+# More than a block holds (64 KiB): 3000 messages of 100 bytes in one
+# write fill several blocks, and arrive whole and in order.
+my $big = 'x' x 100;
+$pub->send_raw(join('', map { "/pub a $_ $big\n" } 1 .. 3000));
+my @got = map { $sub->line // 'EOF' } 1 .. 3000;
+is_deeply(\@got, [map { "a <guest1> $_ $big" } 1 .. 3000],
+    '3000 messages past the block limit arrive whole, in order');
+my @replies = map { $pub->line // 'EOF' } 1 .. 3000;
+is(scalar(grep { $_ eq '+PUB a 1' } @replies), 3000, 'and 3000 +PUB replies');
+
 # /stats counts each message of a block.
 my ($published) = $pub->cmd('/stats') =~ /published=(\d+)/;
-is($published, 607, 'published counts messages, not blocks');
+is($published, 3607, 'published counts messages, not blocks');
 
 is($srv->stop, 0, 'exit 0');
 done_testing;
