@@ -175,6 +175,26 @@ script_memory(void)
 	return (script_main == NULL ? 0 : script_main->mem.used);
 }
 
+/*
+ * Aborts code that ran out of its --script-timeout budget, in the main
+ * state or a worker's (hook is the caller's count hook). Once killed, the
+ * hook fires on every instruction, so a pcall around the loop cannot
+ * swallow the error for good. Raises: does not return.
+ */
+void
+script_kill(lua_State *L, lua_Hook hook, int *killed, const char *what)
+{
+	if (!*killed) {
+		*killed = 1;
+		lua_sethook(L, hook, LUA_MASKCOUNT, 1);
+	}
+	/* No position: it would name whatever code ran last, not the
+	 * loop's owner; the traceback shows where it was. */
+	lua_pushfstring(L, "script timeout (%f %s)",
+	    (lua_Number)config.script_timeout, what);
+	lua_error(L);
+}
+
 /* The --script-timeout guard, called every SCRIPT_COUNT instructions. */
 static void
 script_count_hook(lua_State *L, lua_Debug *ar)
@@ -185,17 +205,8 @@ script_count_hook(lua_State *L, lua_Debug *ar)
 		return;
 	if (!run->killed && conn_now_ms() < run->deadline_ms)
 		return;
-	if (!run->killed) {
-		run->killed = 1;
-		/* From now on every instruction raises, so a pcall around
-		 * the loop cannot swallow the error for good. */
-		lua_sethook(L, script_count_hook, LUA_MASKCOUNT, 1);
-	}
-	/* No position: it would name whatever code ran last, not the
-	 * loop's owner; the traceback shows where it was. */
-	lua_pushfstring(L, "script timeout (%f s without yielding)",
-	    (lua_Number)config.script_timeout);
-	lua_error(L);
+	script_kill(L, script_count_hook, &run->killed,
+	    "s without yielding");
 }
 
 /* Message handler for protected calls: adds a traceback. */

@@ -42,6 +42,7 @@ enum script_wait {
 struct value_buf;
 
 void		*script_mem_alloc(void *, void *, size_t, size_t);
+void		 script_kill(lua_State *, lua_Hook, int *, const char *);
 int		 script_start(char **);
 void		 script_reload(void);
 void		 script_stop(void);

@@ -446,7 +446,11 @@ script_api_lc_log(lua_State *L)
 		luaL_addvalue(&b);
 	}
 	luaL_pushresult(&b);
-	log_msg((enum log_level)level, "script: %s", lua_tostring(L, -1));
+	/* message, module, is_worker: a worker's lines are marked so. */
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.module");
+	lua_getfield(L, -1, "is_worker");
+	log_msg((enum log_level)level, "%s: %s", lua_toboolean(L, -1) ?
+	    "worker" : "script", lua_tostring(L, -3));
 	return (0);
 }
 

@@ -80,13 +80,8 @@ script_worker_hook(lua_State *L, lua_Debug *ar)
 	lua_getallocf(L, (void **)&w);
 	if (!w->killed && script_worker_cpu() < w->cpu_deadline)
 		return;
-	if (!w->killed) {
-		w->killed = 1;
-		lua_sethook(L, script_worker_hook, LUA_MASKCOUNT, 1);
-	}
-	lua_pushfstring(L, "script timeout (%f s of CPU without returning)",
-	    (lua_Number)config.script_timeout);
-	lua_error(L);
+	script_kill(L, script_worker_hook, &w->killed,
+	    "s of CPU without returning");
 }
 
 /* Message handler: logs the traceback (debug) and passes the error on

@@ -15,6 +15,11 @@ lc.worker("fail", function(m) error(m) end)
 local at_load
 lc.defer("double", 21, function(ok, v) at_load = tostring(ok) .. " " .. v end)
 lc.command("atload", function() return "+ATLOAD " .. tostring(at_load) end)
+lc.worker("say", function(text) lc.log("warn", text) end)
+lc.command("say", function(conn, args)
+  lc.blocking("say", "from a worker: " .. args)
+  lc.log("warn", "from the main state: " .. args)
+end)
 lc.command("fail", function(conn, args)
   local ok, err = pcall(lc.blocking, "fail", args)
   return "+FAIL " .. tostring(ok) .. " " .. err
@@ -32,7 +37,12 @@ for (1 .. 50) {
 is($r, '+ATLOAD true 42', 'lc.defer at load time runs once the workers start');
 like($c->cmd('/fail boom'), qr{^\+FAIL false \S+:3: boom$},
     "a worker's error reaches the hook without its traceback");
+is($c->cmd('/say hi'), '+say', 'lc.log on both sides');
 $c->sync;
+like($srv->log, qr/ warn: worker: from a worker: hi$/m,
+    "a worker's lc.log lines are marked worker:");
+like($srv->log, qr/ warn: script: from the main state: hi$/m,
+    "the main state's are marked script:");
 is($srv->stop, 0, 'exit 0');
 
 # A script that breaks only where lc.is_worker is true.

@@ -104,6 +104,8 @@ is(lua($a, 'return lc.config.echo, lc.config.presence, lc.config.slow_consumer')
     '+LUA true true disconnect', 'booleans and the slow-consumer policy');
 is(lua($a, 'return lc.config.script_memory, lc.config.threads, lc.config.max_pending'),
     '+LUA 64 4 4194304', 'defaults');
+is(lua($a, 'return lc.config.max_jobs, lc.config.shutdown_timeout'),
+    '+LUA 1024 5.0', 'max_jobs and shutdown_timeout');
 
 # lc.version and the module
 is(lua($a, 'return lc.version'), '+LUA 0.1.0', 'lc.version');
