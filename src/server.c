@@ -21,15 +21,15 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 
-#include "broker.h"
-#include "config.h"
-#include "conn.h"
-#include "log.h"
-#include "script.h"
+#include "core/broker.h"
+#include "base/config.h"
+#include "core/conn.h"
+#include "base/log.h"
+#include "lua/script.h"
 #include "server.h"
-#include "session.h"
-#include "stats.h"
-#include "xmalloc.h"
+#include "core/session.h"
+#include "base/stats.h"
+#include "base/xmalloc.h"
 
 #define SERVER_LISTENERS 2
 

@@ -1,0 +1,108 @@
+/* Server counters and their "key=value ..." rendering. Loop thread only. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "base/stats.h"
+
+struct stats	stats;
+
+/* The counters shown after uptime, in the order /stats gives them. */
+static const struct {
+	const char	*name;
+	size_t		 offset;
+} stats_fields[] = {
+	{ "connections", offsetof(struct stats, connections) },
+	{ "channels", offsetof(struct stats, channels) },
+	{ "published", offsetof(struct stats, published) },
+	{ "delivered", offsetof(struct stats, delivered) },
+	{ "dropped", offsetof(struct stats, dropped) },
+	{ "lines_in", offsetof(struct stats, lines_in) },
+	{ "bytes_in", offsetof(struct stats, bytes_in) },
+	{ "bytes_out", offsetof(struct stats, bytes_out) },
+	{ "hook_errors", offsetof(struct stats, hook_errors) },
+	{ "jobs_pending", offsetof(struct stats, jobs_pending) },
+	{ "jobs_running", offsetof(struct stats, jobs_running) },
+	{ "jobs_done", offsetof(struct stats, jobs_done) },
+	{ "jobs_failed", offsetof(struct stats, jobs_failed) },
+	{ "script_memory", offsetof(struct stats, script_memory) },
+};
+
+/* Returns the monotonic clock in seconds. */
+static uint64_t
+stats_now(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec);
+}
+
+/* Zeroes every counter and starts the uptime clock. */
+void
+stats_init(void)
+{
+	memset(&stats, 0, sizeof stats);
+	stats.started = stats_now();
+}
+
+/* Calls cb with each counter's name and value, uptime first. */
+void
+stats_each(stats_cb cb, void *arg)
+{
+	const char	*base = (const char *)&stats;
+	uint64_t	 value;
+	size_t		 i;
+
+	cb("uptime", stats_now() - stats.started, arg);
+	for (i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++) {
+		memcpy(&value, base + stats_fields[i].offset, sizeof value);
+		cb(stats_fields[i].name, value, arg);
+	}
+}
+
+/* Where stats_render() is writing. */
+struct stats_out {
+	char	*buf;
+	size_t	 size;
+	size_t	 len;
+	int	 full;
+};
+
+/* Appends " key=value" if it fits whole; once one does not, none does. */
+static void
+stats_render_one(const char *name, uint64_t value, void *arg)
+{
+	struct stats_out	*out = arg;
+	int			 n;
+
+	if (out->full)
+		return;
+	n = snprintf(out->buf + out->len, out->size - out->len, "%s%s=%llu",
+	    out->len == 0 ? "" : " ", name, (unsigned long long)value);
+	if (n < 0 || (size_t)n >= out->size - out->len) {
+		out->buf[out->len] = '\0';
+		out->full = 1;
+		return;
+	}
+	out->len += n;
+}
+
+/*
+ * Writes "uptime=N connections=N ..." into buf, NUL-terminated. A field
+ * that does not fit is left out with all after it. Returns the length
+ * written, without the NUL.
+ */
+size_t
+stats_render(char *buf, size_t size)
+{
+	struct stats_out	out = { buf, size, 0, 0 };
+
+	if (size == 0)
+		return (0);
+	buf[0] = '\0';
+	stats_each(stats_render_one, &out);
+	return (out.len);
+}

@@ -1,0 +1,562 @@
+/*
+ * Built-in commands. Each gets exactly one reply line, "+..." or
+ * "-ERR code words", written with conn_printf() so that it is never
+ * dropped.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/broker.h"
+#include "core/cmd.h"
+#include "base/config.h"
+#include "core/conn.h"
+#include "core/hooks.h"
+#include "wire/name.h"
+#include "base/stats.h"
+#include "base/xmalloc.h"
+
+/* How a command takes the rest of its line after its fixed arguments. */
+enum cmd_text {
+	CMD_NO_TEXT,
+	CMD_TEXT_OPTIONAL,
+	CMD_TEXT_REQUIRED,
+};
+
+struct cmd_entry {
+	const char	*name;
+	int		 min_args;
+	int		 max_args;
+	enum cmd_text	 text;
+	void		(*exec)(struct conn *, struct cmd_args *);
+	const char	*usage;
+	const char	*help;
+};
+
+static void	cmd_nick(struct conn *, struct cmd_args *);
+static void	cmd_join(struct conn *, struct cmd_args *);
+static void	cmd_part(struct conn *, struct cmd_args *);
+static void	cmd_sub(struct conn *, struct cmd_args *);
+static void	cmd_unsub(struct conn *, struct cmd_args *);
+static void	cmd_pub(struct conn *, struct cmd_args *);
+static void	cmd_msg(struct conn *, struct cmd_args *);
+static void	cmd_who(struct conn *, struct cmd_args *);
+static void	cmd_list(struct conn *, struct cmd_args *);
+static void	cmd_ping(struct conn *, struct cmd_args *);
+static void	cmd_stats(struct conn *, struct cmd_args *);
+static void	cmd_help(struct conn *, struct cmd_args *);
+static void	cmd_quit(struct conn *, struct cmd_args *);
+
+static const struct cmd_entry cmd_table[] = {
+	{ "nick", 1, 1, CMD_NO_TEXT, cmd_nick, "/nick NAME",
+	  "take a new name (unique, any case)" },
+	{ "join", 1, 1, CMD_NO_TEXT, cmd_join, "/join CHANNEL",
+	  "become a member of a channel and make it current" },
+	{ "part", 0, 1, CMD_NO_TEXT, cmd_part, "/part [CHANNEL]",
+	  "leave a channel (the current one by default)" },
+	{ "sub", 1, 1, CMD_NO_TEXT, cmd_sub, "/sub PATTERN",
+	  "subscribe silently; * matches a token, a final > the rest" },
+	{ "unsub", 1, 1, CMD_NO_TEXT, cmd_unsub, "/unsub PATTERN",
+	  "remove a subscription" },
+	{ "pub", 1, 1, CMD_TEXT_REQUIRED, cmd_pub, "/pub CHANNEL TEXT",
+	  "publish to a channel without joining it" },
+	{ "msg", 1, 1, CMD_TEXT_REQUIRED, cmd_msg, "/msg NAME TEXT",
+	  "send a private message" },
+	{ "who", 0, 1, CMD_NO_TEXT, cmd_who, "/who [CHANNEL]",
+	  "list the members of a channel" },
+	{ "list", 0, 0, CMD_NO_TEXT, cmd_list, "/list",
+	  "list channels as CHANNEL:MEMBERS:SUBSCRIBERS" },
+	{ "ping", 0, 0, CMD_TEXT_OPTIONAL, cmd_ping, "/ping [TOKEN]",
+	  "check liveness; the token comes back" },
+	{ "stats", 0, 0, CMD_NO_TEXT, cmd_stats, "/stats",
+	  "show the server's counters" },
+	{ "help", 0, 1, CMD_NO_TEXT, cmd_help, "/help [COMMAND]",
+	  "list commands, or show one's usage" },
+	{ "quit", 0, 0, CMD_TEXT_OPTIONAL, cmd_quit, "/quit [REASON]",
+	  "say goodbye and close the connection" },
+};
+#define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
+
+/* Replies with an error: its wire code, then formatted words. */
+void
+cmd_error(struct conn *c, int err, const char *fmt, ...)
+{
+	va_list	 ap;
+	char	 words[256];
+
+	va_start(ap, fmt);
+	vsnprintf(words, sizeof words, fmt, ap);
+	va_end(ap);
+	conn_printf(c, "-ERR %s%s%s", broker_strerror(err),
+	    *words != '\0' ? " " : "", words);
+}
+
+/* Finds a built-in command by name, any case. */
+static const struct cmd_entry *
+cmd_find(const char *name, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < CMD_COUNT; i++) {
+		if (strlen(cmd_table[i].name) == len &&
+		    strncasecmp(cmd_table[i].name, name, len) == 0)
+			return (&cmd_table[i]);
+	}
+	return (NULL);
+}
+
+/*
+ * Splits arguments: up to max_args space-separated tokens, then, for
+ * commands that take text, the rest after one space. Returns 0, or -1 if
+ * they do not fit the command.
+ */
+static int
+cmd_split(const struct cmd_entry *ce, const char *s, size_t len,
+    struct cmd_args *a)
+{
+	const char	*p = s, *end = s + len, *tok;
+
+	memset(a, 0, sizeof *a);
+	while (p < end && *p == ' ')
+		p++;
+	while (p < end && a->argc < ce->max_args) {
+		for (tok = p; p < end && *p != ' '; p++)
+			;
+		a->argv[a->argc] = tok;
+		a->argl[a->argc++] = (size_t)(p - tok);
+		if (p < end && ce->text != CMD_NO_TEXT) {
+			p++;
+			break;
+		}
+		while (p < end && *p == ' ')
+			p++;
+	}
+	if (ce->text == CMD_NO_TEXT) {
+		if (p != end)
+			return (-1);
+	} else if (p < end) {
+		a->text = p;
+		a->text_len = (size_t)(end - p);
+	}
+	if (a->argc < ce->min_args)
+		return (-1);
+	if (ce->text == CMD_TEXT_REQUIRED && a->text_len == 0)
+		return (-1);
+	return (0);
+}
+
+/*
+ * Runs a built-in command given its name and its argument string.
+ * Returns 0, or -1 if there is no such built-in.
+ */
+int
+cmd_builtin(struct conn *c, const char *name, size_t nlen, const char *args,
+    size_t alen)
+{
+	const struct cmd_entry	*ce;
+	struct cmd_args		 a;
+
+	if ((ce = cmd_find(name, nlen)) == NULL)
+		return (-1);
+	if (cmd_split(ce, args, alen, &a) != 0)
+		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
+	else
+		ce->exec(c, &a);
+	return (0);
+}
+
+/* Runs a command line (without its "/"). */
+void
+cmd_dispatch(struct conn *c, const char *line, size_t len)
+{
+	const char	*sp;
+	size_t		 nlen;
+
+	sp = memchr(line, ' ', len);
+	nlen = sp == NULL ? len : (size_t)(sp - line);
+	if (nlen != 3 || strncasecmp(line, "pub", 3) != 0)
+		broker_flush();
+	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
+		return;
+	if (cmd_builtin(c, line, nlen, line + nlen, len - nlen) != 0)
+		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
+}
+
+/* Adds a script command to /help unless it replaces a built-in (which
+ * is listed already). */
+static void
+cmd_help_script(const char *name, void *arg)
+{
+	if (cmd_find(name, strlen(name)) == NULL)
+		conn_append(arg, " %s", name);
+}
+
+/* Appends the name of each command to a reply: built-in, then script
+ * ones. */
+static void
+cmd_help_names(struct conn *c)
+{
+	size_t	i;
+
+	for (i = 0; i < CMD_COUNT; i++)
+		conn_append(c, " %s", cmd_table[i].name);
+	hooks_help(cmd_help_script, c);
+}
+
+/* Starts a conn's hook call about a channel or a name. */
+static void
+cmd_hook(struct conn *c, enum hooks_event event, const char *s, size_t len,
+    void (*cont)(struct hooks_call *))
+{
+	struct hooks_call	call;
+
+	memset(&call, 0, sizeof call);
+	call.event = event;
+	call.conn = c;
+	if (event == HOOKS_JOIN) {
+		call.channel = s;
+		call.channel_len = len;
+	} else {
+		call.text = s;
+		call.text_len = len;
+	}
+	call.cont = cont;
+	hooks_run(&call);
+}
+
+/* Replies that a script refused what a hook was asked. */
+static void
+cmd_refused(struct hooks_call *call)
+{
+	cmd_error(call->conn, BROKER_FORBIDDEN, "%s",
+	    call->reason != NULL ? call->reason : "refused by a script");
+}
+
+/* The nick handlers answered: rename, or say no. */
+static void
+cmd_nick_go(struct hooks_call *call)
+{
+	struct conn	*c = call->conn;
+	int		 rc;
+
+	if (!call->go)
+		cmd_refused(call);
+	else if ((rc = broker_rename(c, call->text, call->text_len)) != 0)
+		cmd_error(c, rc, "%.*s", (int)call->text_len, call->text);
+	else
+		conn_printf(c, "+NICK %s", c->name);
+}
+
+/* /nick NAME */
+static void
+cmd_nick(struct conn *c, struct cmd_args *a)
+{
+	struct conn	*other;
+
+	if (name_is_reserved(a->argv[0], a->argl[0]))
+		cmd_error(c, BROKER_BAD_NAME, "%.*s is reserved",
+		    (int)a->argl[0], a->argv[0]);
+	else if (!name_is_nick(a->argv[0], a->argl[0]))
+		cmd_error(c, BROKER_BAD_NAME, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+	else if ((other = broker_find(a->argv[0], a->argl[0])) != NULL &&
+	    other != c)
+		cmd_error(c, BROKER_NAME_TAKEN, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+	else
+		cmd_hook(c, HOOKS_NICK, a->argv[0], a->argl[0], cmd_nick_go);
+}
+
+/* The join handlers answered: join, or say no. */
+static void
+cmd_join_go(struct hooks_call *call)
+{
+	int	rc;
+
+	if (!call->go) {
+		cmd_refused(call);
+		return;
+	}
+	rc = broker_join(call->conn, call->channel, call->channel_len);
+	if (rc < 0)
+		cmd_error(call->conn, rc, "%.*s", (int)call->channel_len,
+		    call->channel);
+	else
+		conn_printf(call->conn, "+JOIN %.*s %d",
+		    (int)call->channel_len, call->channel, rc);
+}
+
+/* /join CHANNEL */
+static void
+cmd_join(struct conn *c, struct cmd_args *a)
+{
+	if (!name_is_channel(a->argv[0], a->argl[0]))
+		cmd_error(c, BROKER_BAD_CHANNEL, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+	else
+		cmd_hook(c, HOOKS_JOIN, a->argv[0], a->argl[0], cmd_join_go);
+}
+
+/* Replies that a command needs a current channel. */
+static void
+cmd_no_channel(struct conn *c)
+{
+	cmd_error(c, BROKER_NO_CHANNEL, "/join a channel first");
+}
+
+/* /part [CHANNEL] */
+static void
+cmd_part(struct conn *c, struct cmd_args *a)
+{
+	char	*channel;
+	size_t	 len;
+	int	 rc;
+
+	if (a->argc == 0 && c->channel == NULL) {
+		cmd_no_channel(c);
+		return;
+	}
+	channel = a->argc == 0 ? xstrdup(c->channel) :
+	    xstrndup(a->argv[0], a->argl[0]);
+	len = strlen(channel);
+	if ((rc = broker_part(c, channel, len)) != 0)
+		cmd_error(c, rc, "%s", channel);
+	else
+		conn_printf(c, "+PART %s", channel);
+	free(channel);
+}
+
+/* /sub PATTERN */
+static void
+cmd_sub(struct conn *c, struct cmd_args *a)
+{
+	int	rc;
+
+	rc = broker_subscribe(c, a->argv[0], a->argl[0]);
+	if (rc == BROKER_FORBIDDEN)
+		cmd_error(c, rc, "inboxes cannot be subscribed");
+	else if (rc == BROKER_TOO_MANY_SUBS)
+		cmd_error(c, rc, "%zu", config.max_subs);
+	else if (rc != 0)
+		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+	else
+		conn_printf(c, "+SUB %.*s", (int)a->argl[0], a->argv[0]);
+}
+
+/* /unsub PATTERN */
+static void
+cmd_unsub(struct conn *c, struct cmd_args *a)
+{
+	int	rc;
+
+	rc = broker_unsubscribe(c, a->argv[0], a->argl[0]);
+	if (rc != 0)
+		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+	else
+		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
+}
+
+/* A /pub is done: its reply. */
+static void
+cmd_pub_done(struct hooks_call *call, long n)
+{
+	int	 skip = n == BROKER_NO_SUCH_NAME;
+
+	if (n < 0)
+		cmd_error(call->conn, (int)n, "%.*s",
+		    (int)call->channel_len - skip, call->channel + skip);
+	else
+		conn_printf(call->conn, "+PUB %.*s %ld",
+		    (int)call->channel_len, call->channel, n);
+}
+
+/* /pub CHANNEL TEXT */
+static void
+cmd_pub(struct conn *c, struct cmd_args *a)
+{
+	broker_publish(c, c->name, a->argv[0], a->argl[0], a->text,
+	    a->text_len, cmd_pub_done);
+}
+
+/* A /msg is done: its reply. */
+static void
+cmd_msg_done(struct hooks_call *call, long n)
+{
+	if (n < 0)
+		cmd_error(call->conn, BROKER_NO_SUCH_NAME, "%.*s",
+		    (int)call->channel_len - 1, call->channel + 1);
+	else
+		conn_printf(call->conn, "+MSG %.*s",
+		    (int)call->channel_len - 1, call->channel + 1);
+}
+
+/* /msg NAME TEXT */
+static void
+cmd_msg(struct conn *c, struct cmd_args *a)
+{
+	char	inbox[NAME_NICK_MAX + 2];
+
+	if (a->argl[0] > NAME_NICK_MAX) {
+		cmd_error(c, BROKER_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
+		    a->argv[0]);
+		return;
+	}
+	inbox[0] = '@';
+	memcpy(inbox + 1, a->argv[0], a->argl[0]);
+	broker_publish(c, c->name, inbox, a->argl[0] + 1, a->text,
+	    a->text_len, cmd_msg_done);
+}
+
+/* Names gathered for /who. */
+struct cmd_names {
+	const char	**v;
+	size_t		  n;
+};
+
+/* Adds a member's name to a /who reply. */
+static void
+cmd_who_add(struct conn *member, void *arg)
+{
+	struct cmd_names	*names = arg;
+
+	names->v[names->n++] = member->name;
+}
+
+/* Orders two strings for qsort. */
+static int
+cmd_strcmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* /who [CHANNEL] */
+static void
+cmd_who(struct conn *c, struct cmd_args *a)
+{
+	struct cmd_names	 names = { NULL, 0 };
+	const char		*channel;
+	size_t			 len, i, count;
+
+	if (a->argc == 0 && c->channel == NULL) {
+		cmd_no_channel(c);
+		return;
+	}
+	channel = a->argc == 0 ? c->channel : a->argv[0];
+	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
+	if (!name_is_channel(channel, len)) {
+		cmd_error(c, BROKER_BAD_CHANNEL, "%.*s", (int)len, channel);
+		return;
+	}
+	count = broker_members(channel, len, NULL, NULL);
+	names.v = xcalloc(count + 1, sizeof *names.v);
+	broker_members(channel, len, cmd_who_add, &names);
+	qsort(names.v, names.n, sizeof *names.v, cmd_strcmp);
+	conn_append(c, "+WHO %.*s", (int)len, channel);
+	for (i = 0; i < names.n; i++)
+		conn_append(c, " %s", names.v[i]);
+	conn_write(c, "\n", 1);
+	free(names.v);
+}
+
+/* Channels gathered for /list. */
+struct cmd_list {
+	char	**v;
+	size_t	  n;
+};
+
+/* Adds a channel to a /list reply. */
+static void
+cmd_list_add(const char *name, size_t len, size_t members,
+    size_t subscribers, void *arg)
+{
+	struct cmd_list	*list = arg;
+
+	xasprintf(&list->v[list->n++], "%.*s:%zu:%zu", (int)len, name,
+	    members, subscribers);
+}
+
+/* /list */
+static void
+cmd_list(struct conn *c, struct cmd_args *a)
+{
+	struct cmd_list	list = { NULL, 0 };
+	size_t		i;
+
+	list.v = xcalloc(broker_count_channels() + 1, sizeof *list.v);
+	broker_channels(cmd_list_add, &list);
+	qsort(list.v, list.n, sizeof *list.v, cmd_strcmp);
+	conn_append(c, "+LIST");
+	for (i = 0; i < list.n; i++) {
+		conn_append(c, " %s", list.v[i]);
+		free(list.v[i]);
+	}
+	conn_write(c, "\n", 1);
+	free(list.v);
+}
+
+/* /ping [TOKEN] */
+static void
+cmd_ping(struct conn *c, struct cmd_args *a)
+{
+	if (a->text_len == 0)
+		conn_printf(c, "+PONG");
+	else
+		conn_printf(c, "+PONG %.*s", (int)a->text_len, a->text);
+}
+
+/* /stats */
+static void
+cmd_stats(struct conn *c, struct cmd_args *a)
+{
+	char	buf[1024];
+
+	stats.channels = broker_count_channels();
+	hooks_stats();
+	stats_render(buf, sizeof buf);
+	conn_printf(c, "+STATS %s", buf);
+}
+
+/* /help [COMMAND] */
+static void
+cmd_help(struct conn *c, struct cmd_args *a)
+{
+	const struct cmd_entry	*ce;
+	const char		*name;
+	size_t			 len;
+
+	if (a->argc == 0) {
+		conn_append(c, "+HELP");
+		cmd_help_names(c);
+		conn_write(c, "\n", 1);
+		return;
+	}
+	name = a->argv[0];
+	len = a->argl[0];
+	if (len > 0 && *name == '/') {
+		name++;
+		len--;
+	}
+	if (hooks_command_help(c, name, len))
+		return;
+	if ((ce = cmd_find(name, len)) == NULL)
+		conn_printf(c, "-ERR unknown-command %.*s", (int)len, name);
+	else
+		conn_printf(c, "+HELP %s - %s", ce->usage, ce->help);
+}
+
+/* /quit [REASON] */
+static void
+cmd_quit(struct conn *c, struct cmd_args *a)
+{
+	char	*reason;
+
+	conn_printf(c, "+BYE");
+	reason = a->text_len == 0 ? xstrdup("quit") :
+	    xstrndup(a->text, a->text_len);
+	if (!config.allow_control)
+		line_sanitize(reason, strlen(reason));
+	conn_close(c, reason);
+	free(reason);
+}

@@ -1,0 +1,491 @@
+/*
+ * Connections: sockets, buffers and the output side of flow control.
+ *
+ * Output is not written where it is produced: a conn with new output goes
+ * on the flush list, and one flush event, activated once per loop turn,
+ * writes every listed conn with one write each. Many messages to one conn
+ * in a turn leave in one syscall, and a conn whose socket takes everything
+ * never needs an EV_WRITE registration.
+ */
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "core/conn.h"
+#include "base/dict.h"
+#include "base/log.h"
+#include "wire/msg.h"
+#include "base/stats.h"
+#include "base/xmalloc.h"
+
+/* Messages up to this size are copied into the output buffer; larger ones
+ * are added by reference (see doc/performance.md for the measurement). */
+#ifndef CONN_COPY_MAX
+#define CONN_COPY_MAX	2048
+#endif
+/* Bytes read from a socket in one go. */
+#ifndef CONN_READ_SIZE
+#define CONN_READ_SIZE	(16 << 10)
+#endif
+
+static struct event_base	*conn_evbase;
+static const struct conn_ops	*conn_cb;
+static struct event		*conn_flush_ev;
+static struct event		*conn_reap_ev;
+static struct conn		*conn_flush_list;
+static struct conn		*conn_reap_list;
+static struct conn		*conn_list;
+static struct dict		*conn_ids;
+static size_t			 conn_n;
+static uint64_t			 conn_next_id = 1;
+
+static void	conn_flush_cb(evutil_socket_t, short, void *);
+static void	conn_reap_cb(evutil_socket_t, short, void *);
+static void	conn_read_cb(evutil_socket_t, short, void *);
+static void	conn_write_cb(evutil_socket_t, short, void *);
+static void	conn_finish(struct conn *);
+
+/* Returns a monotonic clock in milliseconds. */
+uint64_t
+conn_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/* Returns a duration in seconds as a timeval. */
+struct timeval
+conn_tv(double seconds)
+{
+	struct timeval	tv;
+
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6);
+	return (tv);
+}
+
+/* Returns the event base the connections live on. */
+struct event_base *
+conn_base(void)
+{
+	return (conn_evbase);
+}
+
+/* Sets up the connection layer on an event base. */
+void
+conn_init(struct event_base *base, const struct conn_ops *ops)
+{
+	conn_evbase = base;
+	conn_cb = ops;
+	conn_flush_ev = event_new(base, -1, 0, conn_flush_cb, NULL);
+	conn_reap_ev = event_new(base, -1, 0, conn_reap_cb, NULL);
+	conn_ids = dict_new(0);
+}
+
+/* Closes every remaining connection and drops the layer's references;
+ * a connection still referenced elsewhere (a suspended hook) is freed by
+ * its last holder. */
+void
+conn_shutdown(void)
+{
+	struct conn	*c;
+
+	for (c = conn_list; c != NULL; c = c->next)
+		if (!c->dead)
+			conn_close(c, "shutdown");
+	conn_reap_cb(-1, 0, NULL);
+	while ((c = conn_flush_list) != NULL) {
+		conn_flush_list = c->flush_next;
+		c->flushing = 0;
+		conn_unref(c);
+	}
+	while ((c = conn_list) != NULL)
+		conn_finish(c);
+	event_free(conn_flush_ev);
+	event_free(conn_reap_ev);
+	dict_free(conn_ids);
+}
+
+/* Creates a connection for an accepted, non-blocking socket. */
+struct conn *
+conn_new(int fd, const char *addr)
+{
+	struct conn	*c;
+
+	c = xcalloc(1, sizeof *c);
+	c->id = conn_next_id++;
+	c->fd = fd;
+	c->refs = 1;
+	c->addr = xstrdup(addr);
+	c->in = evbuffer_new();
+	c->out = evbuffer_new();
+	c->last_active_ms = conn_now_ms();
+	line_reader_init(&c->reader, config.max_line);
+	event_assign(&c->ev_read, conn_evbase, fd, EV_READ | EV_PERSIST,
+	    conn_read_cb, c);
+	event_assign(&c->ev_write, conn_evbase, fd, EV_WRITE | EV_PERSIST,
+	    conn_write_cb, c);
+	dict_put(conn_ids, (const char *)&c->id, sizeof c->id, c);
+	c->next = conn_list;
+	if (conn_list != NULL)
+		conn_list->prev = c;
+	conn_list = c;
+	conn_n++;
+	stats.connections = conn_n;
+	stats.connections_total++;
+	return (c);
+}
+
+/* Returns the registered connection with an id (maybe closing), or NULL. */
+struct conn *
+conn_find(uint64_t id)
+{
+	return (dict_get(conn_ids, (const char *)&id, sizeof id));
+}
+
+/* Returns the first registered connection; follow ->next for the rest. */
+struct conn *
+conn_first(void)
+{
+	return (conn_list);
+}
+
+/* Returns how many connections are registered, closing ones included. */
+size_t
+conn_count(void)
+{
+	return (conn_n);
+}
+
+/* Takes a reference. */
+void
+conn_ref(struct conn *c)
+{
+	c->refs++;
+}
+
+/* Drops a reference; the last one frees the connection. */
+void
+conn_unref(struct conn *c)
+{
+	if (--c->refs != 0)
+		return;
+	if (c->ev_rate != NULL)
+		event_free(c->ev_rate);
+	evbuffer_free(c->in);
+	evbuffer_free(c->out);
+	free(c->addr);
+	free(c->channel);
+	free(c->close_reason);
+	free(c);
+}
+
+/* Starts or stops reading the socket. */
+void
+conn_set_reading(struct conn *c, int on)
+{
+	on = on && !c->dead;
+	if (on == c->reading)
+		return;
+	if (on)
+		event_add(&c->ev_read, NULL);
+	else
+		event_del(&c->ev_read);
+	c->reading = on;
+}
+
+/* Marks a connection closing; the rest happens on a later loop turn. */
+void
+conn_close(struct conn *c, const char *reason)
+{
+	if (c->dead)
+		return;
+	c->dead = 1;
+	c->close_reason = xstrdup(reason);
+	conn_set_reading(c, 0);
+	c->reap_next = conn_reap_list;
+	conn_reap_list = c;
+	event_active(conn_reap_ev, 0, 0);
+}
+
+/* Unregisters a closed connection, closes its socket, drops its ref. */
+static void
+conn_finish(struct conn *c)
+{
+	if (c->writing)
+		event_del(&c->ev_write);
+	if (c->reading)
+		event_del(&c->ev_read);
+	c->reading = c->writing = 0;
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	dict_del(conn_ids, (const char *)&c->id, sizeof c->id);
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		conn_list = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	conn_n--;
+	stats.connections = conn_n;
+	conn_unref(c);
+}
+
+/* Runs the close callbacks of closing connections, then lets them linger
+ * until their output is written or the linger time is over. */
+static void
+conn_reap_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c;
+	struct timeval	 tv = conn_tv(config.shutdown_timeout);
+
+	while ((c = conn_reap_list) != NULL) {
+		conn_reap_list = c->reap_next;
+		conn_cb->closed(c);
+		if (evbuffer_get_length(c->out) == 0 || c->fd == -1) {
+			conn_finish(c);
+			continue;
+		}
+		c->linger = 1;
+		event_add(&c->ev_write, &tv);
+		c->writing = 1;
+	}
+}
+
+/* Returns the bytes of output not yet written. */
+size_t
+conn_pending(const struct conn *c)
+{
+	return (evbuffer_get_length(c->out));
+}
+
+/* Returns 1 if the output is at or over max_pending. */
+int
+conn_output_full(const struct conn *c)
+{
+	return (evbuffer_get_length(c->out) >= config.max_pending);
+}
+
+/* Puts a connection on the flush list for the end of this loop turn. */
+static void
+conn_schedule(struct conn *c)
+{
+	if (c->flushing || c->writing)
+		return;
+	c->flushing = 1;
+	conn_ref(c);
+	c->flush_next = conn_flush_list;
+	if (conn_flush_list == NULL)
+		event_active(conn_flush_ev, 0, 0);
+	conn_flush_list = c;
+}
+
+/*
+ * Writes what the socket takes. Returns 0 when the output is empty, 1
+ * when some is left, -1 on an error (the connection is then closed).
+ */
+static int
+conn_write_now(struct conn *c)
+{
+	int	n;
+
+	if (c->fd == -1)
+		return (-1);
+	n = evbuffer_write(c->out, c->fd);
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		log_debug("conn %llu: write: %s", (unsigned long long)c->id,
+		    strerror(errno));
+		evbuffer_drain(c->out, evbuffer_get_length(c->out));
+		conn_close(c, "error");
+		return (-1);
+	}
+	if (n > 0)
+		stats.bytes_out += (uint64_t)n;
+	return (evbuffer_get_length(c->out) != 0);
+}
+
+/* Called when output went down: unstalls input waiting for it. */
+static void
+conn_drained(struct conn *c)
+{
+	if (c->stalled && !c->dead && !conn_output_full(c)) {
+		c->stalled = 0;
+		conn_cb->input(c);
+	}
+}
+
+/* Writes every connection that got output during this loop turn. */
+static void
+conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c, *list = conn_flush_list;
+
+	conn_flush_list = NULL;
+	while ((c = list) != NULL) {
+		list = c->flush_next;
+		c->flushing = 0;
+		if (conn_write_now(c) == 1 && !c->writing) {
+			event_add(&c->ev_write, NULL);
+			c->writing = 1;
+		}
+		conn_unref(c);
+	}
+}
+
+/* The socket is writable (or a closed conn's linger time is over). */
+static void
+conn_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	int		 left = -1;
+
+	if (what & EV_WRITE)
+		left = conn_write_now(c);
+	if (c->linger) {
+		if (left != 1)
+			conn_finish(c);
+		return;
+	}
+	if (left != 1 && c->writing) {
+		event_del(&c->ev_write);
+		c->writing = 0;
+	}
+	conn_drained(c);
+}
+
+/* Reads what the socket has and hands it to the session. */
+static void
+conn_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn		*c = arg;
+	struct evbuffer_iovec	 v;
+	ssize_t			 n;
+
+	evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1);
+	n = read(fd, v.iov_base, v.iov_len);
+	if (n <= 0) {
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		conn_close(c, n == 0 ? "eof" : "error");
+		return;
+	}
+	v.iov_len = (size_t)n;
+	evbuffer_commit_space(c->in, &v, 1);
+	c->last_read = (size_t)n;
+	stats.bytes_in += (uint64_t)n;
+	c->last_active_ms = conn_now_ms();
+	conn_cb->input(c);
+}
+
+/* Queues bytes that are never dropped (replies, notices). */
+void
+conn_write(struct conn *c, const char *data, size_t len)
+{
+	if (c->fd == -1)
+		return;
+	evbuffer_add(c->out, data, len);
+	conn_schedule(c);
+}
+
+/* Appends formatted bytes to the output. */
+static void
+conn_vappend(struct conn *c, const char *fmt, va_list ap)
+{
+	if (c->fd != -1)
+		evbuffer_add_vprintf(c->out, fmt, ap);
+}
+
+/* Appends formatted bytes to a reply that a conn_write() will end. */
+void
+conn_append(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_vappend(c, fmt, ap);
+	va_end(ap);
+}
+
+/* Queues a formatted line that is never dropped; the format has no LF. */
+void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	conn_vappend(c, fmt, ap);
+	va_end(ap);
+	conn_write(c, "\n", 1);
+}
+
+/*
+ * Delivers a message, or a block of count messages, under the
+ * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
+ * closing or it was dropped.
+ */
+int
+conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+{
+	size_t	pending;
+
+	if (c->dead)
+		return (0);
+	pending = evbuffer_get_length(c->out);
+	if (c->dropping && pending < config.max_pending / 2)
+		c->dropping = 0;
+	if (!c->dropping && pending >= config.max_pending) {
+		if (config.slow_disconnect) {
+			conn_abort_slow(c);
+			return (0);
+		}
+		c->dropping = 1;
+	}
+	if (c->dropping) {
+		c->dropped += count;
+		stats.dropped += count;
+		return (0);
+	}
+	if (c->dropped != 0) {
+		evbuffer_add_printf(c->out, "* dropped %llu\n",
+		    (unsigned long long)c->dropped);
+		c->dropped = 0;
+	}
+	if (m->len <= CONN_COPY_MAX)
+		evbuffer_add(c->out, m->data, m->len);
+	else
+		evbuffer_add_reference(c->out, m->data, m->len,
+		    msg_unref_cleanup, msg_ref(m));
+	stats.delivered += count;
+	conn_schedule(c);
+	return (1);
+}
+
+/*
+ * Closes a slow consumer: its unsent output is discarded for the error,
+ * all but the first line, which the socket may have taken a part of.
+ */
+void
+conn_abort_slow(struct conn *c)
+{
+	struct evbuffer_ptr	 eol;
+	struct evbuffer		*kept = evbuffer_new();
+
+	eol = evbuffer_search_eol(c->out, NULL, NULL, EVBUFFER_EOL_LF);
+	if (eol.pos != -1)
+		evbuffer_remove_buffer(c->out, kept, (size_t)eol.pos + 1);
+	evbuffer_free(c->out);
+	c->out = kept;
+	conn_printf(c, "-ERR slow-consumer output over %zu bytes",
+	    config.max_pending);
+	conn_close(c, "slow-consumer");
+}

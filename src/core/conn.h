@@ -1,0 +1,98 @@
+/*
+ * One client connection: its socket, input and output buffers, identity,
+ * output limit and drop accounting. It moves bytes; it parses no input.
+ * Loop thread only.
+ *
+ * Lifetime: conn_new() returns a conn with one reference, held by the
+ * registry. conn_close() marks it dead at once (nothing more is delivered
+ * to it) and, on a later loop turn, calls the close callback, flushes what
+ * output it can within the linger time, closes the socket and drops that
+ * reference. It is freed when the last reference goes, never inside its
+ * own callbacks.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+#include <event2/event_struct.h>
+#include <event2/buffer.h>
+
+#include "wire/line.h"
+#include "wire/name.h"
+
+struct msg;
+struct script_run;
+struct subs_client;
+
+struct conn {
+	uint64_t		 id;
+	int			 fd;
+	struct event		 ev_read;
+	struct event		 ev_write;
+	struct evbuffer		*in;
+	struct evbuffer		*out;
+	struct line_reader	 reader;
+	char			 name[NAME_NICK_MAX + 1];
+	char			*addr;		/* "ip:port" or "unix" */
+	char			*channel;	/* current channel, or NULL */
+	struct subs_client	*subs;
+	unsigned int		 refs;
+
+	unsigned int		 dead:1;	/* closing: deliver nothing */
+	unsigned int		 reading:1;	/* ev_read is added */
+	unsigned int		 writing:1;	/* ev_write is added */
+	unsigned int		 flushing:1;	/* on the flush list */
+	unsigned int		 dropping:1;	/* over max_pending */
+	unsigned int		 stalled:1;	/* input waits for output */
+	unsigned int		 suspended:1;	/* a hook waits for it */
+	unsigned int		 linger:1;	/* closed, flushing output */
+
+	uint64_t		 dropped;	/* since its last notice */
+	size_t			 last_read;	/* bytes the last read added */
+	uint64_t		 last_active_ms;
+	double			 rate_tokens;
+	uint64_t		 rate_ms;
+	struct event		*ev_rate;	/* resumes input, lazily */
+	char			*close_reason;
+	struct script_run	*hook;		/* suspended for its input */
+	int			 processing;	/* in its input loop */
+
+	struct conn		*flush_next;
+	struct conn		*reap_next;
+	struct conn		*prev;		/* in the registry */
+	struct conn		*next;
+};
+
+/* What the layers above do with a connection. */
+struct conn_ops {
+	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
+	void	(*closed)(struct conn *);	/* it is closing: forget it */
+};
+
+void		 conn_init(struct event_base *, const struct conn_ops *);
+void		 conn_shutdown(void);
+struct conn	*conn_new(int, const char *);
+struct conn	*conn_find(uint64_t);
+struct conn	*conn_first(void);
+size_t		 conn_count(void);
+void		 conn_ref(struct conn *);
+void		 conn_unref(struct conn *);
+void		 conn_close(struct conn *, const char *);
+void		 conn_set_reading(struct conn *, int);
+size_t		 conn_pending(const struct conn *);
+int		 conn_output_full(const struct conn *);
+int		 conn_deliver(struct conn *, struct msg *, unsigned int);
+void		 conn_write(struct conn *, const char *, size_t);
+void		 conn_printf(struct conn *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 conn_append(struct conn *, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
+void		 conn_abort_slow(struct conn *);
+uint64_t	 conn_now_ms(void);
+struct timeval	 conn_tv(double);
+struct event_base *conn_base(void);
+
+#endif

@@ -1,0 +1,278 @@
+/*
+ * A connection's input, line by line. Lines are framed in place in the
+ * input buffer and handed on without a copy; a line that is only
+ * forwarded is copied once, into the rendered message.
+ *
+ * Input stops, and stays in the buffer in order, while the connection's
+ * output is over max_pending, while --max-rate has no token left, or
+ * while a hook is suspended for it. Reading the socket stops once the
+ * buffer holds a line window plus CONFIG_INPUT_MAX bytes, so TCP pushes
+ * back on the client and nothing grows without bound.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/broker.h"
+#include "core/cmd.h"
+#include "base/config.h"
+#include "core/conn.h"
+#include "core/hooks.h"
+#include "wire/line.h"
+#include "core/session.h"
+#include "base/stats.h"
+
+static void	session_process(struct conn *);
+static void	session_telnet_reply(struct conn *);
+
+/* The connect handlers answered: refuse, or join the default channel
+ * and greet. */
+static void
+session_connected(struct hooks_call *call)
+{
+	struct conn	*c = call->conn;
+
+	if (!call->go) {
+		conn_printf(c, "-ERR refused %s", call->reason != NULL ?
+		    call->reason : "by a script");
+		conn_close(c, "refused");
+		return;
+	}
+	if (*config.default_channel != '\0')
+		broker_join(c, config.default_channel,
+		    strlen(config.default_channel));
+	conn_printf(c, "+HELLO linecast/%s name=%s%s%s", PACKAGE_VERSION,
+	    c->name, c->channel != NULL ? " channel=" : "",
+	    c->channel != NULL ? c->channel : "");
+}
+
+/* Greets a new connection: a name, the connect hooks, then (if they let
+ * it in) the default channel and +HELLO. Input is read from the start so
+ * that a connect hook can conn:read() a dialog. */
+void
+session_start(struct conn *c)
+{
+	struct hooks_call	call;
+
+	c->rate_tokens = config.max_rate;
+	c->rate_ms = conn_now_ms();
+	broker_attach(c);
+	conn_set_reading(c, 1);
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_CONNECT;
+	call.conn = c;
+	call.cont = session_connected;
+	hooks_run(&call);
+}
+
+/* Forgets a closing connection: scripts first, then the broker. */
+void
+session_closed(struct conn *c)
+{
+	hooks_closed(c);
+	broker_detach(c, c->close_reason);
+}
+
+/* Goes on with a connection's input after a hook finished. Inside the
+ * connection's own input loop, that loop goes on by itself. */
+void
+session_resume(struct conn *c)
+{
+	if (!c->processing)
+		session_process(c);
+}
+
+/* New input, or the output drained: process what can be. */
+void
+session_input(struct conn *c)
+{
+	if (c->last_read != 0)
+		session_telnet_reply(c);
+	session_process(c);
+}
+
+/* The --max-rate timer fired: a token is due. */
+static void
+session_rate_cb(evutil_socket_t fd, short what, void *arg)
+{
+	session_process(arg);
+}
+
+/*
+ * Takes a --max-rate token. Returns 1, or 0 when there is none yet; the
+ * rate timer then resumes the input when there will be.
+ */
+static int
+session_take_token(struct conn *c)
+{
+	uint64_t	now = conn_now_ms();
+	double		rate = config.max_rate, wait;
+	struct timeval	tv;
+
+	c->rate_tokens += (double)(now - c->rate_ms) * rate / 1000.0;
+	if (c->rate_tokens > rate)
+		c->rate_tokens = rate;
+	c->rate_ms = now;
+	if (c->rate_tokens >= 1.0) {
+		c->rate_tokens -= 1.0;
+		return (1);
+	}
+	if (c->ev_rate == NULL)
+		c->ev_rate = evtimer_new(conn_base(), session_rate_cb, c);
+	wait = (1.0 - c->rate_tokens) / rate;
+	tv = conn_tv(wait + 0.001);
+	evtimer_add(c->ev_rate, &tv);
+	return (0);
+}
+
+/* A text line's publish failed after its hooks: say why. */
+static void
+session_publish_done(struct hooks_call *call, long n)
+{
+	if (n < 0)
+		cmd_error(call->conn, (int)n, "%.*s", (int)call->channel_len,
+		    call->channel);
+}
+
+/* Publishes a text line to the connection's current channel. */
+static void
+session_publish(struct conn *c, const char *text, size_t len)
+{
+	if (c->channel == NULL) {
+		cmd_error(c, BROKER_NO_CHANNEL, "/join a channel first");
+		return;
+	}
+	broker_publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	    session_publish_done);
+}
+
+/* The line handlers answered: run the (maybe rewritten) line, a command
+ * or text for the current channel, unless they consumed it. */
+static void
+session_line_go(struct hooks_call *call)
+{
+	struct conn	*c = call->conn;
+	const char	*line = call->text;
+	size_t		 len = call->text_len;
+
+	if (!call->go || len == 0)
+		return;
+	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
+		cmd_dispatch(c, line + 1, len - 1);
+		return;
+	}
+	if (line[0] == '/') {
+		line++;
+		len--;
+	}
+	session_publish(c, line, len);
+}
+
+/* Runs one input line through the line handlers. */
+static void
+session_line(struct conn *c, const char *line, size_t len)
+{
+	struct hooks_call	call;
+
+	if (len == 0)
+		return;
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_LINE;
+	call.conn = c;
+	call.text = line;
+	call.text_len = len;
+	call.cont = session_line_go;
+	hooks_run(&call);
+}
+
+/*
+ * Answers telnet's "DO TIMING-MARK" (sent with Ctrl-C, before any LF)
+ * with "WONT" as soon as it arrives: telnet discards our output until it
+ * gets an answer. The request is turned into a "DONT" in the buffer, which
+ * line_strip_telnet() removes like any command, so it is answered once.
+ * Only the bytes of the last read (and two before, for a split) are seen.
+ */
+static void
+session_telnet_reply(struct conn *c)
+{
+	static const char	 do_tm[] = "\377\375\006";
+	struct evbuffer_ptr	 at, end;
+	struct evbuffer_iovec	 v;
+	size_t			 len = evbuffer_get_length(c->in), from = 0;
+
+	if (c->last_read + 2 < len)
+		from = len - c->last_read - 2;
+	c->last_read = 0;
+	evbuffer_ptr_set(c->in, &at, from, EVBUFFER_PTR_SET);
+	evbuffer_ptr_set(c->in, &end, len, EVBUFFER_PTR_SET);
+	for (;;) {
+		at = evbuffer_search_range(c->in, do_tm, 3, &at, &end);
+		if (at.pos == -1)
+			return;
+		evbuffer_ptr_set(c->in, &at, 1, EVBUFFER_PTR_ADD);
+		if (evbuffer_peek(c->in, 1, &at, &v, 1) == 1)
+			*(unsigned char *)v.iov_base = 0xfe;
+		conn_write(c, "\377\374\006", 3);
+	}
+}
+
+/*
+ * Takes the next line from the input buffer and runs it. Returns 1 if it
+ * consumed input, 0 if it must wait (for more bytes or a rate token).
+ */
+static int
+session_next(struct conn *c)
+{
+	size_t		 avail, window, len, used;
+	char		*p;
+
+	avail = evbuffer_get_length(c->in);
+	if (avail == 0)
+		return (0);
+	window = avail < LINE_WINDOW(&c->reader) ? avail :
+	    LINE_WINDOW(&c->reader);
+	p = (char *)evbuffer_pullup(c->in, (ssize_t)window);
+	switch (line_next(&c->reader, p, window, &len, &used)) {
+	case LINE_MORE:
+		return (0);
+	case LINE_OK:
+		if (config.max_rate != 0 && !session_take_token(c))
+			return (0);
+		len = line_strip_telnet(p, len);
+		stats.lines_in++;
+		if (c->suspended)
+			hooks_read_line(c, p, len);
+		else
+			session_line(c, p, len);
+		break;
+	case LINE_TOO_LONG:
+		conn_printf(c, "-ERR line-too-long %zu", config.max_line);
+		break;
+	case LINE_SKIP:
+		break;
+	}
+	evbuffer_drain(c->in, used);
+	return (1);
+}
+
+/* Processes input lines until the input stops or must wait. */
+static void
+session_process(struct conn *c)
+{
+	size_t	bound = LINE_WINDOW(&c->reader) + CONFIG_INPUT_MAX;
+
+	if (c->processing)
+		return;
+	c->processing = 1;
+	broker_batch_begin(c);
+	while (!c->dead && (!c->suspended || hooks_wants_line(c))) {
+		if (conn_output_full(c)) {
+			c->stalled = 1;
+			break;
+		}
+		if (!session_next(c))
+			break;
+	}
+	broker_batch_end();
+	c->processing = 0;
+	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
+}

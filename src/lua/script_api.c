@@ -1,0 +1,744 @@
+/*
+ * The "linecast" module that scripts use: lc.* functions, the conn
+ * userdata and timers. Bindings follow lauxlib's habits: misuse raises,
+ * an expected failure returns nil and a reason.
+ *
+ * A conn userdata holds the connection's id, never its pointer: a lookup
+ * that fails, or finds it closing, means "closed". One userdata per
+ * connection is cached so that scripts can key tables by it; its user
+ * value is conn.data.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+#include <lualib.h>
+
+#include "core/broker.h"
+#include "base/config.h"
+#include "core/conn.h"
+#include "base/log.h"
+#include "wire/name.h"
+#include "lua/script.h"
+#include "base/stats.h"
+
+#define SCRIPT_CONN	"linecast.conn"
+#define SCRIPT_TIMER	"linecast.timer"
+
+/* A timer: anchored in the registry's timer table while armed. */
+struct script_timer {
+	struct event	 ev;
+	lua_State	*L;
+	int		 repeat;
+	int		 armed;
+};
+
+static const char *script_api_events[] = {
+	"connect", "line", "publish", "join", "nick", "disconnect",
+	"shutdown", NULL,
+};
+
+/* Returns a conn argument's connection, or NULL if it is closed. */
+static struct conn *
+script_api_conn(lua_State *L, int arg, int live)
+{
+	uint64_t	*id = luaL_checkudata(L, arg, SCRIPT_CONN);
+	struct conn	*c = conn_find(*id);
+
+	if (c == NULL || (live && c->dead))
+		return (NULL);
+	return (c);
+}
+
+/* Pushes nil and a reason; returns 2 for a binding to return. */
+static int
+script_api_fail(lua_State *L, const char *reason)
+{
+	lua_pushnil(L);
+	lua_pushstring(L, reason);
+	return (2);
+}
+
+/* Pushes true, or nil and the wire code of a broker error. */
+static int
+script_api_result(lua_State *L, long rc)
+{
+	if (rc < 0)
+		return (script_api_fail(L, broker_strerror((int)rc)));
+	lua_pushboolean(L, 1);
+	return (1);
+}
+
+/* Pushes the conn userdata of a connection, creating it once. */
+void
+script_api_push_conn(lua_State *L, struct conn *c)
+{
+	uint64_t	*id;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.conns");
+	if (lua_rawgeti(L, -1, (lua_Integer)c->id) == LUA_TUSERDATA) {
+		lua_remove(L, -2);
+		return;
+	}
+	lua_pop(L, 1);
+	id = lua_newuserdatauv(L, sizeof *id, 1);
+	*id = c->id;
+	luaL_setmetatable(L, SCRIPT_CONN);
+	lua_pushvalue(L, -1);
+	lua_rawseti(L, -3, (lua_Integer)c->id);
+	lua_remove(L, -2);
+}
+
+/* Drops a closed connection's userdata from the cache. */
+void
+script_api_forget_conn(lua_State *L, uint64_t id)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.conns");
+	lua_pushnil(L);
+	lua_rawseti(L, -2, (lua_Integer)id);
+	lua_pop(L, 1);
+}
+
+/* Pushes a publish hook's msg table {channel, sender, text}. Returns 1. */
+int
+script_api_push_msg(lua_State *L, struct hooks_call *call)
+{
+	lua_createtable(L, 0, 3);
+	lua_pushlstring(L, call->channel, call->channel_len);
+	lua_setfield(L, -2, "channel");
+	lua_pushstring(L, call->sender);
+	lua_setfield(L, -2, "sender");
+	lua_pushlstring(L, call->text, call->text_len);
+	lua_setfield(L, -2, "text");
+	return (1);
+}
+
+/* conn:send(line): queues a line (never dropped). */
+static int
+script_conn_send(lua_State *L)
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+	size_t		 len;
+	const char	*line = luaL_checklstring(L, 2, &len);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	conn_write(c, line, len);
+	conn_write(c, "\n", 1);
+	lua_pushboolean(L, 1);
+	return (1);
+}
+
+/* conn:close([reason]) */
+static int
+script_conn_close(lua_State *L)
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	conn_close(c, luaL_optstring(L, 2, "closed"));
+	lua_pushboolean(L, 1);
+	return (1);
+}
+
+/* conn:join(channel): returns the member count. */
+static int
+script_conn_join(lua_State *L)
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+	size_t		 len;
+	const char	*ch = luaL_checklstring(L, 2, &len);
+	int		 rc;
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	if ((rc = broker_join(c, ch, len)) < 0)
+		return (script_api_result(L, rc));
+	lua_pushinteger(L, rc);
+	return (1);
+}
+
+/* Runs a broker call on a conn and a string argument: true, or nil and
+ * the error's code ("closed" for a closed conn). */
+static int
+script_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
+    size_t))
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+	size_t		 len;
+	const char	*s = luaL_checklstring(L, 2, &len);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	return (script_api_result(L, fn(c, s, len)));
+}
+
+/* conn:part(channel) */
+static int
+script_conn_part(lua_State *L)
+{
+	return (script_conn_call(L, broker_part));
+}
+
+/* conn:subscribe(pattern) */
+static int
+script_conn_subscribe(lua_State *L)
+{
+	return (script_conn_call(L, broker_subscribe));
+}
+
+/* conn:unsubscribe(pattern) */
+static int
+script_conn_unsubscribe(lua_State *L)
+{
+	return (script_conn_call(L, broker_unsubscribe));
+}
+
+/* conn:rename(name) */
+static int
+script_conn_rename(lua_State *L)
+{
+	return (script_conn_call(L, broker_rename));
+}
+
+/* Appends a channel name to the list on the stack's top. */
+static void
+script_api_add_channel(const char *name, size_t len, void *arg)
+{
+	lua_State	*L = arg;
+
+	lua_pushlstring(L, name, len);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* conn:channels(): the channels it is a member of. */
+static int
+script_conn_channels(lua_State *L)
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	lua_newtable(L);
+	broker_channels_of(c, script_api_add_channel, L);
+	return (1);
+}
+
+/* Publishes for lc.publish and conn:publish. */
+static int
+script_api_publish(lua_State *L, struct conn *from, const char *sender,
+    int arg)
+{
+	size_t		 chlen, tlen;
+	const char	*ch = luaL_checklstring(L, arg, &chlen);
+	const char	*text = luaL_checklstring(L, arg + 1, &tlen);
+	long		 n;
+
+	n = broker_publish(from, sender, ch, chlen, text, tlen, NULL);
+	if (n == BROKER_PENDING)
+		n = 0;
+	if (n < 0)
+		return (script_api_fail(L, broker_strerror((int)n)));
+	lua_pushinteger(L, n);
+	return (1);
+}
+
+/* conn:publish(channel, text): returns the number delivered. */
+static int
+script_conn_publish(lua_State *L)
+{
+	struct conn	*c = script_api_conn(L, 1, 1);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	return (script_api_publish(L, c, c->name, 2));
+}
+
+/* conn:read([seconds]): waits for this connection's next line. */
+static int
+script_conn_read(lua_State *L)
+{
+	struct conn		*c = script_api_conn(L, 1, 1);
+	double			 seconds = luaL_optnumber(L, 2, 0);
+	struct script_run	*run = script_current(L);
+
+	if (c == NULL)
+		return (script_api_fail(L, "closed"));
+	if (run == NULL || script_run_conn(run) != c->id)
+		return (luaL_error(L, "conn:read() works only in a hook or "
+		    "command running for that connection's input"));
+	return (script_yield(L, SCRIPT_READ, seconds, NULL, 0));
+}
+
+/* conn.FIELD: id, name, addr, channel, data, or a method. */
+static int
+script_conn_index(lua_State *L)
+{
+	uint64_t	*id = luaL_checkudata(L, 1, SCRIPT_CONN);
+	const char	*key = luaL_checkstring(L, 2);
+	struct conn	*c = conn_find(*id);
+
+	if (strcmp(key, "id") == 0)
+		lua_pushinteger(L, (lua_Integer)*id);
+	else if (strcmp(key, "data") == 0) {
+		if (lua_getiuservalue(L, 1, 1) != LUA_TTABLE) {
+			lua_pop(L, 1);
+			lua_newtable(L);
+			lua_pushvalue(L, -1);
+			lua_setiuservalue(L, 1, 1);
+		}
+	} else if (c != NULL && strcmp(key, "name") == 0)
+		lua_pushstring(L, c->name);
+	else if (c != NULL && strcmp(key, "addr") == 0)
+		lua_pushstring(L, c->addr);
+	else if (c != NULL && strcmp(key, "channel") == 0 && c->channel)
+		lua_pushstring(L, c->channel);
+	else {
+		luaL_getmetatable(L, SCRIPT_CONN);
+		lua_getfield(L, -1, "methods");
+		lua_getfield(L, -1, key);
+	}
+	return (1);
+}
+
+/* conn.data = TABLE */
+static int
+script_conn_newindex(lua_State *L)
+{
+	luaL_checkudata(L, 1, SCRIPT_CONN);
+	if (strcmp(luaL_checkstring(L, 2), "data") != 0)
+		return (luaL_error(L, "conn.%s is read-only", lua_tostring(L,
+		    2)));
+	luaL_checktype(L, 3, LUA_TTABLE);
+	lua_settop(L, 3);
+	lua_setiuservalue(L, 1, 1);
+	return (0);
+}
+
+/* tostring(conn) */
+static int
+script_conn_tostring(lua_State *L)
+{
+	uint64_t	*id = luaL_checkudata(L, 1, SCRIPT_CONN);
+	struct conn	*c = conn_find(*id);
+
+	lua_pushfstring(L, "conn %I (%s)", (lua_Integer)*id,
+	    c == NULL ? "closed" : c->name);
+	return (1);
+}
+
+/* lc.on(event, fn) */
+static int
+script_lc_on(lua_State *L)
+{
+	int	event = luaL_checkoption(L, 1, NULL, script_api_events);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.handlers");
+	lua_getfield(L, -1, script_api_events[event]);
+	lua_pushvalue(L, 2);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+	script_handlers_changed(L);
+	return (0);
+}
+
+/* lc.command(name, fn [, help]) */
+static int
+script_lc_command(lua_State *L)
+{
+	size_t		 len, i;
+	const char	*name = luaL_checklstring(L, 1, &len);
+
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	luaL_optstring(L, 3, NULL);
+	lua_settop(L, 3);
+	luaL_argcheck(L, len > 0 && len < 32, 1, "bad command name");
+	for (i = 0; i < len; i++)
+		luaL_argcheck(L, (name[i] >= 'a' && name[i] <= 'z') ||
+		    (name[i] >= '0' && name[i] <= '9') || name[i] == '_' ||
+		    name[i] == '-', 1, "command names are [a-z0-9_-]");
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.commands");
+	lua_createtable(L, 2, 0);
+	lua_pushvalue(L, 2);
+	lua_rawseti(L, -2, 1);
+	lua_pushstring(L, luaL_optstring(L, 3, "(no help)"));
+	lua_rawseti(L, -2, 2);
+	lua_setfield(L, -2, name);
+	return (0);
+}
+
+/* lc.publish(channel, text [, sender]) */
+static int
+script_lc_publish(lua_State *L)
+{
+	size_t		 len;
+	const char	*sender = luaL_optlstring(L, 3, "server", &len);
+
+	luaL_argcheck(L, name_is_nick(sender, len) ||
+	    strcmp(sender, "server") == 0, 3, "bad sender name");
+	return (script_api_publish(L, NULL, sender, 1));
+}
+
+/* lc.find(name): a connection by name, or nil. */
+static int
+script_lc_find(lua_State *L)
+{
+	size_t		 len;
+	const char	*name = luaL_checklstring(L, 1, &len);
+	struct conn	*c = broker_find(name, len);
+
+	if (c == NULL)
+		lua_pushnil(L);
+	else
+		script_api_push_conn(L, c);
+	return (1);
+}
+
+/* Appends a member's name to the list on the stack's top. */
+static void
+script_api_add_member(struct conn *c, void *arg)
+{
+	lua_State	*L = arg;
+
+	lua_pushstring(L, c->name);
+	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
+}
+
+/* lc.members(channel): the names of its members. */
+static int
+script_lc_members(lua_State *L)
+{
+	size_t		 len;
+	const char	*ch = luaL_checklstring(L, 1, &len);
+
+	lua_newtable(L);
+	broker_members(ch, len, script_api_add_member, L);
+	return (1);
+}
+
+/* lc.sleep(seconds): suspends the hook without blocking anyone. */
+static int
+script_lc_sleep(lua_State *L)
+{
+	double	seconds = luaL_checknumber(L, 1);
+
+	luaL_argcheck(L, seconds >= 0, 1, "negative duration");
+	return (script_yield(L, SCRIPT_SLEEP, seconds, NULL, 0));
+}
+
+/* lc.log(level, ...): logs the arguments joined by spaces. Also the
+ * workers' lc.log: it touches nothing but its state and the log. */
+int
+script_api_lc_log(lua_State *L)
+{
+	static const char	*levels[] = { "error", "warn", "info", "debug",
+				    NULL };
+	int			 level = luaL_checkoption(L, 1, NULL, levels);
+	int			 i, n = lua_gettop(L);
+	luaL_Buffer		 b;
+
+	luaL_buffinit(L, &b);
+	for (i = 2; i <= n; i++) {
+		if (i > 2)
+			luaL_addchar(&b, ' ');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	/* message, module, is_worker: a worker's lines are marked so. */
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.module");
+	lua_getfield(L, -1, "is_worker");
+	log_msg((enum log_level)level, "%s: %s", lua_toboolean(L, -1) ?
+	    "worker" : "script", lua_tostring(L, -3));
+	return (0);
+}
+
+/* Sets one counter in the table on the stack's top. */
+static void
+script_api_add_stat(const char *name, uint64_t value, void *arg)
+{
+	lua_State	*L = arg;
+
+	lua_pushinteger(L, (lua_Integer)value);
+	lua_setfield(L, -2, name);
+}
+
+/* lc.stats(): the counters of /stats as a table. */
+static int
+script_lc_stats(lua_State *L)
+{
+	stats.channels = broker_count_channels();
+	hooks_stats();
+	lua_newtable(L);
+	stats_each(script_api_add_stat, L);
+	return (1);
+}
+
+/* A timer fired: its function runs as a callback. */
+static void
+script_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct script_timer	*t = arg;
+	lua_State		*L = t->L;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	lua_rawgetp(L, -1, t);
+	lua_remove(L, -2);
+	lua_getiuservalue(L, -1, 1);
+	lua_remove(L, -2);
+	if (!t->repeat) {
+		t->armed = 0;
+		lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+		lua_pushnil(L);
+		lua_rawsetp(L, -2, t);
+		lua_pop(L, 1);
+	}
+	script_spawn_callback(L, 0);
+}
+
+/* Creates and arms a timer for lc.after and lc.every. */
+static int
+script_api_timer(lua_State *L, int repeat)
+{
+	double			 seconds = luaL_checknumber(L, 1);
+	struct script_timer	*t;
+	struct timeval		 tv;
+
+	luaL_argcheck(L, seconds >= (repeat ? 0.001 : 0), 1,
+	    "duration too small");
+	luaL_checktype(L, 2, LUA_TFUNCTION);
+	t = lua_newuserdatauv(L, sizeof *t, 1);
+	memset(t, 0, sizeof *t);
+	t->L = script_main_thread(L);
+	t->repeat = repeat;
+	t->armed = 1;
+	luaL_setmetatable(L, SCRIPT_TIMER);
+	lua_pushvalue(L, 2);
+	lua_setiuservalue(L, -2, 1);
+	event_assign(&t->ev, conn_base(), -1, repeat ? EV_PERSIST : 0,
+	    script_timer_cb, t);
+	tv = conn_tv(seconds);
+	event_add(&t->ev, &tv);
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	lua_pushvalue(L, -2);
+	lua_rawsetp(L, -2, t);
+	lua_pop(L, 1);
+	return (1);
+}
+
+/* lc.after(seconds, fn) */
+static int
+script_lc_after(lua_State *L)
+{
+	return (script_api_timer(L, 0));
+}
+
+/* lc.every(seconds, fn) */
+static int
+script_lc_every(lua_State *L)
+{
+	return (script_api_timer(L, 1));
+}
+
+/* Disarms a timer and lets it be collected. */
+static void
+script_api_disarm(lua_State *L, struct script_timer *t)
+{
+	if (!t->armed)
+		return;
+	t->armed = 0;
+	event_del(&t->ev);
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	lua_pushnil(L);
+	lua_rawsetp(L, -2, t);
+	lua_pop(L, 1);
+}
+
+/* timer:cancel(): returns true if it was armed. */
+static int
+script_timer_cancel(lua_State *L)
+{
+	struct script_timer	*t = luaL_checkudata(L, 1, SCRIPT_TIMER);
+	int			 was = t->armed;
+
+	script_api_disarm(L, t);
+	lua_pushboolean(L, was);
+	return (1);
+}
+
+/* __gc of a timer (only unarmed ones are collected, or at lua_close). */
+static int
+script_timer_gc(lua_State *L)
+{
+	struct script_timer	*t = luaL_checkudata(L, 1, SCRIPT_TIMER);
+
+	if (t->armed)
+		event_del(&t->ev);
+	t->armed = 0;
+	return (0);
+}
+
+/* Disarms every timer of a state (it is being retired). */
+void
+script_api_cancel_timers(lua_State *L)
+{
+	struct script_timer	*t;
+
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		t = lua_touserdata(L, -1);
+		event_del(&t->ev);
+		t->armed = 0;
+		lua_pop(L, 1);
+	}
+	lua_pop(L, 1);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+}
+
+/* Pushes lc.config, a table of the settings (any thread: read-only). */
+void
+script_api_push_config(lua_State *L)
+{
+	lua_createtable(L, 0, 24);
+	lua_pushstring(L, config.bind);
+	lua_setfield(L, -2, "bind");
+	lua_pushinteger(L, config.port);
+	lua_setfield(L, -2, "port");
+	lua_pushstring(L, config.default_channel);
+	lua_setfield(L, -2, "default_channel");
+	lua_pushinteger(L, config.threads);
+	lua_setfield(L, -2, "threads");
+	lua_pushinteger(L, (lua_Integer)config.max_line);
+	lua_setfield(L, -2, "max_line");
+	lua_pushinteger(L, (lua_Integer)config.max_pending);
+	lua_setfield(L, -2, "max_pending");
+	lua_pushinteger(L, (lua_Integer)config.max_clients);
+	lua_setfield(L, -2, "max_clients");
+	lua_pushinteger(L, (lua_Integer)config.max_subs);
+	lua_setfield(L, -2, "max_subs");
+	lua_pushinteger(L, config.max_rate);
+	lua_setfield(L, -2, "max_rate");
+	lua_pushstring(L, config.slow_disconnect ? "disconnect" : "drop");
+	lua_setfield(L, -2, "slow_consumer");
+	lua_pushnumber(L, config.script_timeout);
+	lua_setfield(L, -2, "script_timeout");
+	lua_pushinteger(L, (lua_Integer)config.script_memory);
+	lua_setfield(L, -2, "script_memory");
+	lua_pushnumber(L, config.blocking_timeout);
+	lua_setfield(L, -2, "blocking_timeout");
+	lua_pushnumber(L, config.idle_timeout);
+	lua_setfield(L, -2, "idle_timeout");
+	lua_pushnumber(L, config.shutdown_timeout);
+	lua_setfield(L, -2, "shutdown_timeout");
+	lua_pushinteger(L, (lua_Integer)config.max_jobs);
+	lua_setfield(L, -2, "max_jobs");
+	lua_pushboolean(L, config.echo);
+	lua_setfield(L, -2, "echo");
+	lua_pushboolean(L, config.presence);
+	lua_setfield(L, -2, "presence");
+	lua_pushboolean(L, config.allow_control);
+	lua_setfield(L, -2, "allow_control");
+}
+
+static const luaL_Reg script_conn_methods[] = {
+	{ "send", script_conn_send },
+	{ "close", script_conn_close },
+	{ "join", script_conn_join },
+	{ "part", script_conn_part },
+	{ "subscribe", script_conn_subscribe },
+	{ "unsubscribe", script_conn_unsubscribe },
+	{ "rename", script_conn_rename },
+	{ "channels", script_conn_channels },
+	{ "publish", script_conn_publish },
+	{ "read", script_conn_read },
+	{ NULL, NULL },
+};
+
+static const luaL_Reg script_lc_funcs[] = {
+	{ "on", script_lc_on },
+	{ "command", script_lc_command },
+	{ "publish", script_lc_publish },
+	{ "find", script_lc_find },
+	{ "members", script_lc_members },
+	{ "after", script_lc_after },
+	{ "every", script_lc_every },
+	{ "sleep", script_lc_sleep },
+	{ "log", script_api_lc_log },
+	{ "stats", script_lc_stats },
+	{ NULL, NULL },
+};
+
+/* Returns the module table kept in the registry (for require). */
+static int
+script_api_require(lua_State *L)
+{
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.module");
+	return (1);
+}
+
+/* Creates the metatables of conns and timers. */
+static void
+script_api_metatables(lua_State *L)
+{
+	luaL_newmetatable(L, SCRIPT_CONN);
+	lua_pushcfunction(L, script_conn_index);
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, script_conn_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, script_conn_tostring);
+	lua_setfield(L, -2, "__tostring");
+	luaL_newlib(L, script_conn_methods);
+	lua_setfield(L, -2, "methods");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, SCRIPT_TIMER);
+	lua_newtable(L);
+	lua_pushcfunction(L, script_timer_cancel);
+	lua_setfield(L, -2, "cancel");
+	lua_setfield(L, -2, "__index");
+	lua_pushcfunction(L, script_timer_gc);
+	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+}
+
+/*
+ * Makes the module table on the stack's top the state's "linecast": adds
+ * lc.config, lc.version and lc.is_worker, and sets the global and
+ * require "linecast". Pops the table. Shared by the main and worker
+ * states, which differ only in their functions.
+ */
+void
+script_api_install(lua_State *L, int is_worker)
+{
+	script_api_push_config(L);
+	lua_setfield(L, -2, "config");
+	lua_pushstring(L, PACKAGE_VERSION);
+	lua_setfield(L, -2, "version");
+	lua_pushboolean(L, is_worker);
+	lua_setfield(L, -2, "is_worker");
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.module");
+	lua_setglobal(L, "linecast");
+	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
+	lua_pushcfunction(L, script_api_require);
+	lua_setfield(L, -2, "linecast");
+	lua_pop(L, 1);
+}
+
+/* Opens the linecast module in the main state. */
+void
+script_api_open(lua_State *L)
+{
+	script_api_metatables(L);
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.conns");
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.commands");
+	lua_newtable(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	luaL_newlib(L, script_lc_funcs);
+	script_job_open(L);
+	script_api_install(L, 0);
+}

@@ -1,0 +1,120 @@
+/* Unit tests for msg.c: rendering and reference counting. */
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "wire/msg.h"
+#include "../../tap.h"
+
+/* A string literal and its length. */
+#define S(s) (s), (sizeof (s) - 1)
+
+/* msg_new renders "CHANNEL <SENDER> TEXT\n" once. */
+static void
+test_new(void)
+{
+	const char	 buf[] = "news.sportXbobYgoal!Z";
+	struct msg	*m;
+
+	m = msg_new(S("lobby"), S("alice"), S("hello all"));
+	is_mem(m->data, m->len, S("lobby <alice> hello all\n"), "rendered");
+	is_int(m->refs, 1, "  with one reference");
+	is_int(m->data[m->len], '\0', "  and a NUL after the LF");
+	msg_unref(m);
+
+	m = msg_new(S("lobby"), S("alice"), "", 0);
+	is_mem(m->data, m->len, S("lobby <alice> \n"), "empty text");
+	msg_unref(m);
+
+	m = msg_new(buf, 10, buf + 11, 3, buf + 15, 5);
+	is_mem(m->data, m->len, S("news.sport <bob> goal!\n"),
+	    "parts need not be terminated");
+	msg_unref(m);
+
+	m = msg_new(S("@bob"), S("server"), S("a\0b"));
+	is_mem(m->data, m->len, S("@bob <server> a\0b\n"),
+	    "bytes are copied as they are");
+	msg_unref(m);
+}
+
+/* msg_printf renders a server line and its LF. */
+static void
+test_printf(void)
+{
+	struct msg	*m;
+	char		 big[10001];
+
+	m = msg_printf("+JOIN %s %d", "lobby", 3);
+	is_mem(m->data, m->len, S("+JOIN lobby 3\n"), "printf");
+	is_int(m->refs, 1, "  with one reference");
+	is_int(m->data[m->len], '\0', "  and a NUL after the LF");
+	msg_unref(m);
+
+	m = msg_printf("%s", "");
+	is_mem(m->data, m->len, S("\n"), "empty line");
+	msg_unref(m);
+
+	memset(big, 'x', sizeof big - 1);
+	big[sizeof big - 1] = '\0';
+	m = msg_printf("* %s", big);
+	ok(m->len == 10003 && memcmp(m->data + 2, big, 10000) == 0 &&
+	    m->data[10002] == '\n', "a 10000-byte line");
+	msg_unref(m);
+}
+
+/* References: each ref needs an unref; the last frees. */
+static void
+test_refs(void)
+{
+	struct msg	*m;
+	int		 i;
+
+	m = msg_new(S("a"), S("b"), S("c"));
+	ok(msg_ref(m) == m, "msg_ref returns the message");
+	is_int(m->refs, 2, "  two references");
+	for (i = 0; i < 1000; i++)
+		msg_ref(m);
+	is_int(m->refs, 1002, "1002 references");
+	for (i = 0; i < 1001; i++)
+		msg_unref(m);
+	is_int(m->refs, 1, "back to one");
+	msg_unref(m);
+	ok(1, "the last unref frees it (the sanitizer build checks)");
+}
+
+/* msg_unref_cleanup drops the reference an evbuffer held. */
+static void
+test_evbuffer(void)
+{
+	struct evbuffer	*a, *b;
+	struct msg	*m;
+	char		 out[64];
+
+	a = evbuffer_new();
+	b = evbuffer_new();
+	m = msg_new(S("lobby"), S("alice"), S("hi"));
+	evbuffer_add_reference(a, m->data, m->len, msg_unref_cleanup,
+	    msg_ref(m));
+	evbuffer_add_reference(b, m->data, m->len, msg_unref_cleanup,
+	    msg_ref(m));
+	is_int(m->refs, 3, "two evbuffers refer to it");
+	is_int(evbuffer_remove(a, out, sizeof out), (int)m->len,
+	    "one evbuffer reads it");
+	is_mem(out, m->len, S("lobby <alice> hi\n"), "  the right bytes");
+	is_int(m->refs, 2, "  and let go of it");
+	evbuffer_free(a);
+	is_int(m->refs, 2, "freeing that evbuffer changes nothing");
+	evbuffer_free(b);
+	is_int(m->refs, 1, "freeing the other unread evbuffer lets go");
+	msg_unref(m);
+}
+
+int
+main(void)
+{
+	test_new();
+	test_printf();
+	test_refs();
+	test_evbuffer();
+	return (done_testing());
+}
