@@ -26,6 +26,13 @@
 #define CONFIG_FDS_RESERVED	32		/* fds kept for listeners,
 						   logs, scripts */
 
+/*
+ * Fixed bounds: not options, but named here so that every bound is in one
+ * place (the man page lists them).
+ */
+#define CONFIG_BLOCK_MIN	(2 << 10)	/* bytes a new block holds; */
+#define CONFIG_BLOCK_MAX	(64 << 10)	/* it doubles up to this */
+
 struct config {
 	char		*bind;
 	int		 port;

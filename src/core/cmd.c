@@ -14,6 +14,8 @@
 #include "base/config.h"
 #include "core/conn.h"
 #include "core/hooks.h"
+#include "core/publish.h"
+#include "wire/error.h"
 #include "wire/name.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
@@ -25,11 +27,15 @@ enum cmd_text {
 	CMD_TEXT_REQUIRED,
 };
 
+/* What a command allows. */
+#define CMD_BATCH	0x1	/* may join the open block: no barrier */
+
 struct cmd_entry {
 	const char	*name;
 	int		 min_args;
 	int		 max_args;
 	enum cmd_text	 text;
+	int		 flags;
 	void		(*exec)(struct conn *, struct cmd_args *);
 	const char	*usage;
 	const char	*help;
@@ -50,31 +56,31 @@ static void	cmd_help(struct conn *, struct cmd_args *);
 static void	cmd_quit(struct conn *, struct cmd_args *);
 
 static const struct cmd_entry cmd_table[] = {
-	{ "nick", 1, 1, CMD_NO_TEXT, cmd_nick, "/nick NAME",
+	{ "nick", 1, 1, CMD_NO_TEXT, 0, cmd_nick, "/nick NAME",
 	  "take a new name (unique, any case)" },
-	{ "join", 1, 1, CMD_NO_TEXT, cmd_join, "/join CHANNEL",
+	{ "join", 1, 1, CMD_NO_TEXT, 0, cmd_join, "/join CHANNEL",
 	  "become a member of a channel and make it current" },
-	{ "part", 0, 1, CMD_NO_TEXT, cmd_part, "/part [CHANNEL]",
+	{ "part", 0, 1, CMD_NO_TEXT, 0, cmd_part, "/part [CHANNEL]",
 	  "leave a channel (the current one by default)" },
-	{ "sub", 1, 1, CMD_NO_TEXT, cmd_sub, "/sub PATTERN",
+	{ "sub", 1, 1, CMD_NO_TEXT, 0, cmd_sub, "/sub PATTERN",
 	  "subscribe silently; * matches a token, a final > the rest" },
-	{ "unsub", 1, 1, CMD_NO_TEXT, cmd_unsub, "/unsub PATTERN",
+	{ "unsub", 1, 1, CMD_NO_TEXT, 0, cmd_unsub, "/unsub PATTERN",
 	  "remove a subscription" },
-	{ "pub", 1, 1, CMD_TEXT_REQUIRED, cmd_pub, "/pub CHANNEL TEXT",
+	{ "pub", 1, 1, CMD_TEXT_REQUIRED, CMD_BATCH, cmd_pub, "/pub CHANNEL TEXT",
 	  "publish to a channel without joining it" },
-	{ "msg", 1, 1, CMD_TEXT_REQUIRED, cmd_msg, "/msg NAME TEXT",
+	{ "msg", 1, 1, CMD_TEXT_REQUIRED, 0, cmd_msg, "/msg NAME TEXT",
 	  "send a private message" },
-	{ "who", 0, 1, CMD_NO_TEXT, cmd_who, "/who [CHANNEL]",
+	{ "who", 0, 1, CMD_NO_TEXT, 0, cmd_who, "/who [CHANNEL]",
 	  "list the members of a channel" },
-	{ "list", 0, 0, CMD_NO_TEXT, cmd_list, "/list",
+	{ "list", 0, 0, CMD_NO_TEXT, 0, cmd_list, "/list",
 	  "list channels as CHANNEL:MEMBERS:SUBSCRIBERS" },
-	{ "ping", 0, 0, CMD_TEXT_OPTIONAL, cmd_ping, "/ping [TOKEN]",
+	{ "ping", 0, 0, CMD_TEXT_OPTIONAL, 0, cmd_ping, "/ping [TOKEN]",
 	  "check liveness; the token comes back" },
-	{ "stats", 0, 0, CMD_NO_TEXT, cmd_stats, "/stats",
+	{ "stats", 0, 0, CMD_NO_TEXT, 0, cmd_stats, "/stats",
 	  "show the server's counters" },
-	{ "help", 0, 1, CMD_NO_TEXT, cmd_help, "/help [COMMAND]",
+	{ "help", 0, 1, CMD_NO_TEXT, 0, cmd_help, "/help [COMMAND]",
 	  "list commands, or show one's usage" },
-	{ "quit", 0, 0, CMD_TEXT_OPTIONAL, cmd_quit, "/quit [REASON]",
+	{ "quit", 0, 0, CMD_TEXT_OPTIONAL, 0, cmd_quit, "/quit [REASON]",
 	  "say goodbye and close the connection" },
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
@@ -89,7 +95,7 @@ cmd_error(struct conn *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
-	conn_printf(c, "-ERR %s%s%s", broker_strerror(err),
+	conn_printf(c, "-ERR %s%s%s", error_code(err),
 	    *words != '\0' ? " " : "", words);
 }
 
@@ -147,23 +153,33 @@ cmd_split(const struct cmd_entry *ce, const char *s, size_t len,
 	return (0);
 }
 
+/* Runs a built-in command with its argument string. */
+static void
+cmd_run(struct conn *c, const struct cmd_entry *ce, const char *args,
+    size_t alen)
+{
+	struct cmd_args	a;
+
+	if (cmd_split(ce, args, alen, &a) != 0)
+		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
+	else
+		ce->exec(c, &a);
+}
+
 /*
- * Runs a built-in command given its name and its argument string.
- * Returns 0, or -1 if there is no such built-in.
+ * Runs a built-in command given its name and its argument string, past
+ * any script command of that name. Returns 0, or -1 if there is no such
+ * built-in.
  */
 int
 cmd_builtin(struct conn *c, const char *name, size_t nlen, const char *args,
     size_t alen)
 {
 	const struct cmd_entry	*ce;
-	struct cmd_args		 a;
 
 	if ((ce = cmd_find(name, nlen)) == NULL)
 		return (-1);
-	if (cmd_split(ce, args, alen, &a) != 0)
-		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
-	else
-		ce->exec(c, &a);
+	cmd_run(c, ce, args, alen);
 	return (0);
 }
 
@@ -174,14 +190,20 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 	const char	*sp;
 	size_t		 nlen;
 
+	const struct cmd_entry	*ce;
+
 	sp = memchr(line, ' ', len);
 	nlen = sp == NULL ? len : (size_t)(sp - line);
-	if (nlen != 3 || strncasecmp(line, "pub", 3) != 0)
-		broker_flush();
+	ce = cmd_find(line, nlen);
+	if (ce == NULL || (ce->flags & CMD_BATCH) == 0 ||
+	    hooks_has_command(line, nlen))
+		publish_barrier();
 	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
 		return;
-	if (cmd_builtin(c, line, nlen, line + nlen, len - nlen) != 0)
+	if (ce == NULL)
 		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
+	else
+		cmd_run(c, ce, line + nlen, len - nlen);
 }
 
 /* Adds a script command to /help unless it replaces a built-in (which
@@ -230,7 +252,7 @@ cmd_hook(struct conn *c, enum hooks_event event, const char *s, size_t len,
 static void
 cmd_refused(struct hooks_call *call)
 {
-	cmd_error(call->conn, BROKER_FORBIDDEN, "%s",
+	cmd_error(call->conn, ERROR_FORBIDDEN, "%s",
 	    call->reason != NULL ? call->reason : "refused by a script");
 }
 
@@ -256,14 +278,14 @@ cmd_nick(struct conn *c, struct cmd_args *a)
 	struct conn	*other;
 
 	if (name_is_reserved(a->argv[0], a->argl[0]))
-		cmd_error(c, BROKER_BAD_NAME, "%.*s is reserved",
+		cmd_error(c, ERROR_BAD_NAME, "%.*s is reserved",
 		    (int)a->argl[0], a->argv[0]);
 	else if (!name_is_nick(a->argv[0], a->argl[0]))
-		cmd_error(c, BROKER_BAD_NAME, "%.*s", (int)a->argl[0],
+		cmd_error(c, ERROR_BAD_NAME, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
 	else if ((other = broker_find(a->argv[0], a->argl[0])) != NULL &&
 	    other != c)
-		cmd_error(c, BROKER_NAME_TAKEN, "%.*s", (int)a->argl[0],
+		cmd_error(c, ERROR_NAME_TAKEN, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
 	else
 		cmd_hook(c, HOOKS_NICK, a->argv[0], a->argl[0], cmd_nick_go);
@@ -293,7 +315,7 @@ static void
 cmd_join(struct conn *c, struct cmd_args *a)
 {
 	if (!name_is_channel(a->argv[0], a->argl[0]))
-		cmd_error(c, BROKER_BAD_CHANNEL, "%.*s", (int)a->argl[0],
+		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
 	else
 		cmd_hook(c, HOOKS_JOIN, a->argv[0], a->argl[0], cmd_join_go);
@@ -303,7 +325,7 @@ cmd_join(struct conn *c, struct cmd_args *a)
 static void
 cmd_no_channel(struct conn *c)
 {
-	cmd_error(c, BROKER_NO_CHANNEL, "/join a channel first");
+	cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 }
 
 /* /part [CHANNEL] */
@@ -335,9 +357,9 @@ cmd_sub(struct conn *c, struct cmd_args *a)
 	int	rc;
 
 	rc = broker_subscribe(c, a->argv[0], a->argl[0]);
-	if (rc == BROKER_FORBIDDEN)
+	if (rc == ERROR_FORBIDDEN)
 		cmd_error(c, rc, "inboxes cannot be subscribed");
-	else if (rc == BROKER_TOO_MANY_SUBS)
+	else if (rc == ERROR_TOO_MANY_SUBS)
 		cmd_error(c, rc, "%zu", config.max_subs);
 	else if (rc != 0)
 		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
@@ -360,36 +382,34 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 
 /* A /pub is done: its reply. */
 static void
-cmd_pub_done(struct hooks_call *call, long n)
+cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n)
 {
-	int	 skip = n == BROKER_NO_SUCH_NAME;
+	int	 skip = n == ERROR_NO_SUCH_NAME;
 
 	if (n < 0)
-		cmd_error(call->conn, (int)n, "%.*s",
-		    (int)call->channel_len - skip, call->channel + skip);
+		cmd_error(c, (int)n, "%.*s", (int)chlen - skip,
+		    channel + skip);
 	else
-		conn_printf(call->conn, "+PUB %.*s %ld",
-		    (int)call->channel_len, call->channel, n);
+		conn_printf(c, "+PUB %.*s %ld", (int)chlen, channel, n);
 }
 
 /* /pub CHANNEL TEXT */
 static void
 cmd_pub(struct conn *c, struct cmd_args *a)
 {
-	broker_publish(c, c->name, a->argv[0], a->argl[0], a->text,
+	publish(c, c->name, a->argv[0], a->argl[0], a->text,
 	    a->text_len, cmd_pub_done);
 }
 
 /* A /msg is done: its reply. */
 static void
-cmd_msg_done(struct hooks_call *call, long n)
+cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n)
 {
 	if (n < 0)
-		cmd_error(call->conn, BROKER_NO_SUCH_NAME, "%.*s",
-		    (int)call->channel_len - 1, call->channel + 1);
+		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)chlen - 1,
+		    channel + 1);
 	else
-		conn_printf(call->conn, "+MSG %.*s",
-		    (int)call->channel_len - 1, call->channel + 1);
+		conn_printf(c, "+MSG %.*s", (int)chlen - 1, channel + 1);
 }
 
 /* /msg NAME TEXT */
@@ -399,13 +419,13 @@ cmd_msg(struct conn *c, struct cmd_args *a)
 	char	inbox[NAME_NICK_MAX + 2];
 
 	if (a->argl[0] > NAME_NICK_MAX) {
-		cmd_error(c, BROKER_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
+		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
 		return;
 	}
 	inbox[0] = '@';
 	memcpy(inbox + 1, a->argv[0], a->argl[0]);
-	broker_publish(c, c->name, inbox, a->argl[0] + 1, a->text,
+	publish(c, c->name, inbox, a->argl[0] + 1, a->text,
 	    a->text_len, cmd_msg_done);
 }
 
@@ -446,7 +466,7 @@ cmd_who(struct conn *c, struct cmd_args *a)
 	channel = a->argc == 0 ? c->channel : a->argv[0];
 	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
 	if (!name_is_channel(channel, len)) {
-		cmd_error(c, BROKER_BAD_CHANNEL, "%.*s", (int)len, channel);
+		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)len, channel);
 		return;
 	}
 	count = broker_members(channel, len, NULL, NULL);

@@ -41,7 +41,8 @@ struct hooks_call {
 	int			 go;		/* answer: 1 go on, 0 refused */
 	const char		*reason;	/* answer: why refused, or NULL */
 	void			(*cont)(struct hooks_call *);
-	void			(*done)(struct hooks_call *, long);
+	void			(*done)(struct conn *, const char *, size_t,
+				    long);	/* publish: its outcome */
 	long			 arg;		/* the caller's, untouched */
 };
 
@@ -54,6 +55,7 @@ enum hooks_status {
 extern int	hooks_active[HOOKS_NEVENTS];
 
 enum hooks_status hooks_run(struct hooks_call *);
+int		 hooks_has_command(const char *, size_t);
 int		 hooks_command(struct conn *, const char *, size_t,
 		    const char *, size_t);
 void		 hooks_help(void (*)(const char *, void *), void *);

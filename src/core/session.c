@@ -17,6 +17,8 @@
 #include "base/config.h"
 #include "core/conn.h"
 #include "core/hooks.h"
+#include "core/publish.h"
+#include "wire/error.h"
 #include "wire/line.h"
 #include "core/session.h"
 #include "base/stats.h"
@@ -126,11 +128,11 @@ session_take_token(struct conn *c)
 
 /* A text line's publish failed after its hooks: say why. */
 static void
-session_publish_done(struct hooks_call *call, long n)
+session_publish_done(struct conn *c, const char *channel, size_t chlen,
+    long n)
 {
 	if (n < 0)
-		cmd_error(call->conn, (int)n, "%.*s", (int)call->channel_len,
-		    call->channel);
+		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
 }
 
 /* Publishes a text line to the connection's current channel. */
@@ -138,10 +140,10 @@ static void
 session_publish(struct conn *c, const char *text, size_t len)
 {
 	if (c->channel == NULL) {
-		cmd_error(c, BROKER_NO_CHANNEL, "/join a channel first");
+		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 		return;
 	}
-	broker_publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	publish(c, c->name, c->channel, strlen(c->channel), text, len,
 	    session_publish_done);
 }
 
@@ -263,7 +265,7 @@ session_process(struct conn *c)
 	if (c->processing)
 		return;
 	c->processing = 1;
-	broker_batch_begin(c);
+	publish_batch_begin(c);
 	while (!c->dead && (!c->suspended || hooks_wants_line(c))) {
 		if (conn_output_full(c)) {
 			c->stalled = 1;
@@ -272,7 +274,7 @@ session_process(struct conn *c)
 		if (!session_next(c))
 			break;
 	}
-	broker_batch_end();
+	publish_batch_end();
 	c->processing = 0;
 	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
 }

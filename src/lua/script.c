@@ -890,7 +890,6 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 
 	if (!script_push_command(st, name, nlen))
 		return (0);
-	broker_flush();
 	lua_rawgeti(st->L, -1, 1);
 	lua_remove(st->L, -2);
 	script_api_push_conn(st->L, c);
@@ -907,6 +906,16 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 	run->call.conn = c;
 	run->binds_input = script_depth == 0;
 	script_resume(run, 2);
+	return (1);
+}
+
+/* Returns 1 if a script command has this name (any case). */
+int
+hooks_has_command(const char *name, size_t len)
+{
+	if (!script_push_command(script_main, name, len))
+		return (0);
+	lua_pop(script_main->L, 1);
 	return (1);
 }
 

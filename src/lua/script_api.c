@@ -15,6 +15,8 @@
 #include <lualib.h>
 
 #include "core/broker.h"
+#include "core/publish.h"
+#include "wire/error.h"
 #include "base/config.h"
 #include "core/conn.h"
 #include "base/log.h"
@@ -64,7 +66,7 @@ static int
 script_api_result(lua_State *L, long rc)
 {
 	if (rc < 0)
-		return (script_api_fail(L, broker_strerror((int)rc)));
+		return (script_api_fail(L, error_code((int)rc)));
 	lua_pushboolean(L, 1);
 	return (1);
 }
@@ -235,11 +237,11 @@ script_api_publish(lua_State *L, struct conn *from, const char *sender,
 	const char	*text = luaL_checklstring(L, arg + 1, &tlen);
 	long		 n;
 
-	n = broker_publish(from, sender, ch, chlen, text, tlen, NULL);
-	if (n == BROKER_PENDING)
+	n = publish(from, sender, ch, chlen, text, tlen, NULL);
+	if (n == ERROR_PENDING)
 		n = 0;
 	if (n < 0)
-		return (script_api_fail(L, broker_strerror((int)n)));
+		return (script_api_fail(L, error_code((int)n)));
 	lua_pushinteger(L, n);
 	return (1);
 }

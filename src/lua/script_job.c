@@ -16,6 +16,8 @@
 #include <lauxlib.h>
 
 #include "core/broker.h"
+#include "core/publish.h"
+#include "wire/error.h"
 #include "base/config.h"
 #include "core/conn.h"
 #include "base/log.h"
@@ -192,10 +194,10 @@ script_job_publish(const char *channel, size_t len, const char *sender,
 		    channel, sender);
 		return;
 	}
-	n = broker_publish(NULL, sender, channel, len, text, tlen, NULL);
-	if (n < 0 && n != BROKER_PENDING)
+	n = publish(NULL, sender, channel, len, text, tlen, NULL);
+	if (n < 0 && n != ERROR_PENDING)
 		log_warn("worker publish to %.*s: %s", (int)len, channel,
-		    broker_strerror((int)n));
+		    error_code((int)n));
 }
 
 /* The workers' publishes are ready. */
