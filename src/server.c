@@ -25,7 +25,8 @@
 #include "base/config.h"
 #include "core/conn.h"
 #include "base/log.h"
-#include "lua/script.h"
+#include "lua/job.h"
+#include "lua/load.h"
 #include "server.h"
 #include "core/session.h"
 #include "base/stats.h"
@@ -206,7 +207,7 @@ server_unlisten(void)
 static void
 server_stop_cb(evutil_socket_t fd, short what, void *arg)
 {
-	if ((conn_count() == 0 && script_job_busy() == 0) ||
+	if ((conn_count() == 0 && job_busy() == 0) ||
 	    conn_now_ms() >= server_deadline_ms)
 		event_base_loopbreak(server_base);
 }
@@ -223,7 +224,7 @@ server_stop(const char *why)
 	server_stopping = 1;
 	log_info("%s: shutting down", why);
 	server_unlisten();
-	script_stop();
+	load_stop();
 	for (c = conn_first(); c != NULL; c = c->next) {
 		if (c->dead)
 			continue;
@@ -243,7 +244,7 @@ server_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	switch (sig) {
 	case SIGHUP:
-		script_reload();
+		load_reload();
 		break;
 	default:
 		server_stop(sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -323,7 +324,7 @@ server_start(char **cause)
 	}
 	conn_init(server_base, &server_conn_ops);
 	broker_init();
-	if (script_start(cause) != 0 || script_job_start(cause) != 0)
+	if (load_start(cause) != 0 || job_start(cause) != 0)
 		return (-1);
 	if (server_listen_tcp(cause) != 0)
 		return (-1);
@@ -364,10 +365,10 @@ server_free(void)
 	if (server_base == NULL)
 		return;
 	server_unlisten();
-	script_job_stop(server_deadline_ms > now ?
+	job_stop(server_deadline_ms > now ?
 	    (unsigned int)(server_deadline_ms - now) : 0);
 	conn_shutdown();
-	script_free();
+	load_free();
 	broker_free();
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++)
 		if (server_signals[i] != NULL)

@@ -32,6 +32,12 @@
  */
 #define CONFIG_BLOCK_MIN	(2 << 10)	/* bytes a new block holds; */
 #define CONFIG_BLOCK_MAX	(64 << 10)	/* it doubles up to this */
+#define CONFIG_WAITING_MAX	65536		/* blocking calls waiting for
+						   room in the job queue;
+						   past it they raise busy */
+#define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
+						   may hold waiting for the
+						   loop; past it they wait */
 
 struct config {
 	char		*bind;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/log.h"
 #include "base/stats.h"
 
 struct stats	stats;
@@ -30,6 +31,10 @@ static const struct {
 	{ "script_memory", offsetof(struct stats, script_memory) },
 };
 
+/* Functions that set gauges, called before each read. */
+static void	(*stats_gauges[STATS_GAUGES_MAX])(void);
+static size_t	  stats_ngauges;
+
 /* Returns the monotonic clock in seconds. */
 static uint64_t
 stats_now(void)
@@ -46,6 +51,21 @@ stats_init(void)
 {
 	memset(&stats, 0, sizeof stats);
 	stats.started = stats_now();
+	stats_ngauges = 0;
+}
+
+/* Registers a function that sets some gauges before each read. */
+void
+stats_gauge(void (*fn)(void))
+{
+	size_t	i;
+
+	for (i = 0; i < stats_ngauges; i++)
+		if (stats_gauges[i] == fn)
+			return;
+	if (stats_ngauges == STATS_GAUGES_MAX)
+		fatalx("stats: more than %d gauge functions", STATS_GAUGES_MAX);
+	stats_gauges[stats_ngauges++] = fn;
 }
 
 /* Calls cb with each counter's name and value, uptime first. */
@@ -56,6 +76,8 @@ stats_each(stats_cb cb, void *arg)
 	uint64_t	 value;
 	size_t		 i;
 
+	for (i = 0; i < stats_ngauges; i++)
+		stats_gauges[i]();
 	cb("uptime", stats_now() - stats.started, arg);
 	for (i = 0; i < sizeof stats_fields / sizeof stats_fields[0]; i++) {
 		memcpy(&value, base + stats_fields[i].offset, sizeof value);

@@ -1,6 +1,7 @@
 /*
- * Server counters. Loop thread only; other owners (the pool, the script
- * state) set their gauges before a render.
+ * Server counters. Loop thread only. The owners of gauges (the broker,
+ * the pool, the Lua side) register a function that sets them, called
+ * before each stats_each() or stats_render().
  */
 #ifndef STATS_H
 #define STATS_H
@@ -31,7 +32,11 @@ extern struct stats stats;
 
 typedef void (*stats_cb)(const char *, uint64_t, void *);
 
+/* Fixed bound: gauge functions that can be registered. */
+#define STATS_GAUGES_MAX	8
+
 void	stats_init(void);
+void	stats_gauge(void (*)(void));
 void	stats_each(stats_cb, void *);
 size_t	stats_render(char *, size_t);
 

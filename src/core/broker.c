@@ -28,10 +28,18 @@ struct broker_event {
 	struct conn	*about;		/* who it is about: not told */
 };
 
+/* Sets the gauge of /stats that the broker owns. */
+static void
+broker_stats(void)
+{
+	stats.channels = subs_count_channels(broker_subs);
+}
+
 /* Creates the shared state. */
 void
 broker_init(void)
 {
+	stats_gauge(broker_stats);
 	broker_subs = subs_new();
 	broker_names = dict_new(1);
 	publish_init(broker_subs, broker_find);

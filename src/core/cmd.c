@@ -532,8 +532,6 @@ cmd_stats(struct conn *c, struct cmd_args *a)
 {
 	char	buf[1024];
 
-	stats.channels = broker_count_channels();
-	hooks_stats();
 	stats_render(buf, sizeof buf);
 	conn_printf(c, "+STATS %s", buf);
 }

@@ -24,7 +24,6 @@
 #include "wire/name.h"
 
 struct msg;
-struct script_run;
 struct subs_client;
 
 struct conn {
@@ -47,18 +46,20 @@ struct conn {
 	unsigned int		 flushing:1;	/* on the flush list */
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
-	unsigned int		 suspended:1;	/* a hook waits for it */
 	unsigned int		 linger:1;	/* closed, flushing output */
 
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */
 	uint64_t		 last_active_ms;
+	char			*close_reason;
+
+	/* session.c's: its input loop and what holds it back. */
 	double			 rate_tokens;
 	uint64_t		 rate_ms;
 	struct event		*ev_rate;	/* resumes input, lazily */
-	char			*close_reason;
-	struct script_run	*hook;		/* suspended for its input */
-	int			 processing;	/* in its input loop */
+	unsigned int		 rate_waiting:1; /* --max-rate: a token is due */
+	unsigned int		 processing:1;	/* in its input loop */
+	unsigned int		 suspends;	/* session_suspend()s pending */
 
 	struct conn		*flush_next;
 	struct conn		*reap_next;

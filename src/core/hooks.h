@@ -1,11 +1,13 @@
 /*
- * The one door from the core (session, cmd, broker) up to Lua. Each hook
- * runs its handlers, in registration order, in a coroutine that may
- * suspend (lc.sleep, conn:read, lc.blocking). The core therefore passes a
- * continuation: it runs exactly once, at once when the handlers return
- * without suspending (or when there are none: then the core pays nothing
- * but a test), later otherwise. While a hook suspended for a connection,
- * that connection's input waits (conn->suspended).
+ * The one door from the core (session, cmd, publish) up to Lua, which
+ * src/lua implements. Each hook runs its handlers, in registration order,
+ * in a coroutine that may suspend (lc.sleep, conn:read, lc.blocking). The
+ * core therefore passes a continuation: it runs at most once, at once when
+ * the handlers return without suspending (or when there are none: then
+ * the core pays nothing but a test), later otherwise, and never if a
+ * handler failed or the connection closed meanwhile. While a hook is
+ * suspended for a connection, that connection's input waits
+ * (session_suspend).
  *
  * A handler that raises or runs out of time counts as an error: it is
  * logged, the client whose input ran it gets "-ERR script-error", and the
@@ -63,6 +65,5 @@ int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
 void		 hooks_closed(struct conn *);
-void		 hooks_stats(void);
 
 #endif

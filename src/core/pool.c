@@ -68,7 +68,9 @@ struct pool_worker {
  * (and broadcasts) in the order they finished, until pool_drain. efd is
  * written once each time ready goes from empty to non-empty. alive counts
  * worker threads that have not exited, busy those of them inside caller
- * code (a job's run or a broadcast's fn). Once stopping is set nothing new
+ * code (a job's run or a broadcast's fn). posted counts the bytes of the
+ * posts on ready; pool_post waits while it is over max_posted. Once
+ * stopping is set nothing new
  * is accepted; once abandoned is set (pool_free gave up on a stuck
  * worker) the last worker to exit frees the pool.
  */
@@ -83,6 +85,9 @@ struct pool {
 	pthread_mutex_t		 lock;
 	pthread_cond_t		 work;		/* a job, a broadcast, stop */
 	pthread_cond_t		 change;	/* a worker started or exited */
+	pthread_cond_t		 room;		/* posted bytes were drained */
+	size_t			 posted;	/* bytes posted, not drained */
+	size_t			 max_posted;
 	struct pool_list	 queue;
 	struct pool_list	 ready;
 	struct pool_bcasts	 bcasts;
@@ -96,6 +101,9 @@ struct pool {
 };
 
 static void	pool_bcast_done(struct pool_job *);
+
+/* The worker this thread is, on a pool's threads (for pool_post). */
+static __thread struct pool_worker *pool_self;
 
 /* Appends a job to a list. */
 static void
@@ -293,6 +301,7 @@ pool_destroy(struct pool *pool)
 	}
 	close(pool->efd);
 	pthread_cond_destroy(&pool->work);
+	pthread_cond_destroy(&pool->room);
 	pthread_cond_destroy(&pool->change);
 	pthread_mutex_destroy(&pool->lock);
 	free(pool->workers);
@@ -310,6 +319,7 @@ pool_worker_main(void *arg)
 	struct pool		*pool = w->pool;
 	int			 last;
 
+	pool_self = w;
 	if (pool->ops.init != NULL)
 		w->ctx = pool->ops.init(w->index, pool->arg);
 	pool_lock(pool);
@@ -342,6 +352,7 @@ pool_init_sync(struct pool *pool)
 
 	if (pthread_mutex_init(&pool->lock, NULL) != 0 ||
 	    pthread_cond_init(&pool->work, NULL) != 0 ||
+	    pthread_cond_init(&pool->room, NULL) != 0 ||
 	    pthread_condattr_init(&attr) != 0 ||
 	    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) != 0 ||
 	    pthread_cond_init(&pool->change, &attr) != 0)
@@ -397,6 +408,7 @@ pool_new(int nthreads, size_t max_queue, const struct pool_worker_ops *ops,
 	pool->arg = arg;
 	pool->nthreads = nthreads;
 	pool->max_queue = max_queue;
+	pool->max_posted = POOL_POST_MAX;
 	pool->workers = xcalloc(nthreads, sizeof *pool->workers);
 	TAILQ_INIT(&pool->bcasts);
 	if ((pool->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
@@ -427,11 +439,45 @@ pool_submit(struct pool *pool, struct pool_job *job)
 		return (-1);
 	}
 	job->status = POOL_JOB_OK;
+	job->posted = 0;
 	__atomic_store_n(&job->cancelled, 0, __ATOMIC_RELAXED);
 	pool_list_push(&pool->queue, job);
 	pthread_cond_signal(&pool->work);
 	pool_unlock(pool);
 	return (0);
+}
+
+/* Sets the bound on posted bytes waiting for the loop. */
+void
+pool_set_post_max(struct pool *pool, size_t bytes)
+{
+	pool_lock(pool);
+	pool->max_posted = bytes;
+	pool_unlock(pool);
+}
+
+/*
+ * Posts a message (msg->done set; run unused) from the running job to the
+ * loop: pool_drain calls its done, in order with everything else that
+ * finished. bytes is what it holds, for the bound: while the posted bytes
+ * are over it, this waits for the loop to drain (one message alone always
+ * goes). Once the pool is stopping it does not wait: pool_free drains.
+ * Worker threads only, from a job's run.
+ */
+void
+pool_post(struct pool_job *msg, size_t bytes)
+{
+	struct pool	*pool = pool_self->pool;
+
+	pool_lock(pool);
+	while (pool->posted > 0 && pool->posted + bytes > pool->max_posted &&
+	    !pool->stopping)
+		pthread_cond_wait(&pool->room, &pool->lock);
+	msg->posted = bytes;
+	msg->status = POOL_JOB_OK;
+	pool->posted += bytes;
+	pool_complete(pool, msg);
+	pool_unlock(pool);
 }
 
 /* Returns how many jobs pool_submit would accept now. */
@@ -458,6 +504,24 @@ int
 pool_threads(struct pool *pool)
 {
 	return (pool->nthreads);
+}
+
+/* Takes the ready list and gives the room its posts held back to the
+ * workers waiting in pool_post. Lock held. */
+static struct pool_list
+pool_take_ready(struct pool *pool)
+{
+	struct pool_list	 ready = pool_list_take(&pool->ready);
+	struct pool_job		*job;
+	size_t			 freed = 0;
+
+	for (job = ready.head; job != NULL; job = job->next)
+		freed += job->posted;
+	if (freed != 0) {
+		pool->posted -= freed;
+		pthread_cond_broadcast(&pool->room);
+	}
+	return (ready);
 }
 
 /* Calls done on each job of a list, in order. Returns how many. */
@@ -491,7 +555,7 @@ pool_drain(struct pool *pool)
 	    errno != EINTR)
 		fatal("pool: read from eventfd");
 	pool_lock(pool);
-	ready = pool_list_take(&pool->ready);
+	ready = pool_take_ready(pool);
 	pool_unlock(pool);
 	return (pool_run_done(&ready));
 }
@@ -552,6 +616,7 @@ pool_stop(struct pool *pool)
 	struct pool_job	*job;
 
 	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->room);
 	while ((job = pool_list_pop(&pool->queue)) != NULL) {
 		job->status = POOL_JOB_CANCELLED;
 		pool->counts.cancelled++;
@@ -595,7 +660,7 @@ pool_flush(struct pool *pool)
 			pthread_cond_wait(&pool->change, &pool->lock);
 		if (pool->ready.n == 0)
 			return (pool->alive);
-		ready = pool_list_take(&pool->ready);
+		ready = pool_take_ready(pool);
 		pool_unlock(pool);
 		pool_run_done(&ready);
 		pool_lock(pool);

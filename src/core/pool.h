@@ -6,6 +6,12 @@
  * calls pool_drain(), which runs each finished job's done callback on the
  * loop thread, in the order the jobs finished.
  *
+ * A running job may post messages to the loop (pool_post: Twisted's
+ * callFromThread); they come out of pool_drain in order with the
+ * completions, so a job's posts are carried out before its done. Posted
+ * bytes not yet drained are bounded: past the bound, pool_post waits for
+ * the loop to drain; it never drops.
+ *
  * A full queue refuses (pool_submit returns -1) and never drops: the
  * caller keeps its waiting jobs and submits them again after each
  * pool_drain, since a full queue means jobs are on their way to a drain.
@@ -13,10 +19,10 @@
  * runs, and calls every outstanding done itself.
  *
  * Threads: pool_new, pool_submit, pool_room, pool_fd, pool_drain,
- * pool_broadcast, pool_free and pool_job_cancel are for the loop thread
- * (the one thread that owns the pool). pool_stats and pool_job_cancelled
- * may be called from any thread; pool_job_fail only by a job's run, on its
- * worker.
+ * pool_broadcast, pool_set_post_max, pool_free and pool_job_cancel are for
+ * the loop thread (the one thread that owns the pool). pool_stats and
+ * pool_job_cancelled may be called from any thread; pool_job_fail and
+ * pool_post only by a job's run, on its worker.
  */
 #ifndef POOL_H
 #define POOL_H
@@ -46,8 +52,9 @@ struct pool_job {
 	void			(*run)(struct pool_job *, void *worker_ctx);
 	void			(*done)(struct pool_job *);
 
-	/* Owned by the pool between pool_submit and done. */
+	/* Owned by the pool between pool_submit (or pool_post) and done. */
 	struct pool_job		*next;
+	size_t			 posted;	/* pool_post's bytes */
 	enum pool_job_status	 status;
 	int			 cancelled;	/* atomic */
 };
@@ -74,9 +81,14 @@ struct pool_counts {
 
 typedef void (*pool_broadcast_cb)(void *ctx, void *arg);
 
+/* Posted bytes a pool lets wait for the loop unless told otherwise. */
+#define POOL_POST_MAX	(4 << 20)
+
 struct pool	*pool_new(int, size_t, const struct pool_worker_ops *, void *);
 void		 pool_free(struct pool *, unsigned int);
 int		 pool_submit(struct pool *, struct pool_job *);
+void		 pool_set_post_max(struct pool *, size_t);
+void		 pool_post(struct pool_job *, size_t);
 size_t		 pool_room(struct pool *);
 int		 pool_fd(struct pool *);
 size_t		 pool_drain(struct pool *);

@@ -4,8 +4,8 @@
  * forwarded is copied once, into the rendered message.
  *
  * Input stops, and stays in the buffer in order, while the connection's
- * output is over max_pending, while --max-rate has no token left, or
- * while a hook is suspended for it. Reading the socket stops once the
+ * output is over max_pending or while it is suspended (a hook, --max-rate,
+ * a name claim). Reading the socket stops once the
  * buffer holds a line window plus CONFIG_INPUT_MAX bytes, so TCP pushes
  * back on the client and nothing grows without bound.
  */
@@ -21,6 +21,7 @@
 #include "wire/error.h"
 #include "wire/line.h"
 #include "core/session.h"
+#include "base/log.h"
 #include "base/stats.h"
 
 static void	session_process(struct conn *);
@@ -74,10 +75,34 @@ session_closed(struct conn *c)
 	broker_detach(c, c->close_reason);
 }
 
-/* Goes on with a connection's input after a hook finished. Inside the
- * connection's own input loop, that loop goes on by itself. */
+/* Holds a connection's input back until a matching session_resume(). */
+void
+session_suspend(struct conn *c)
+{
+	c->suspends++;
+}
+
+/* Ends one suspension; once none is left, input goes on. */
 void
 session_resume(struct conn *c)
+{
+	if (c->suspends == 0)
+		fatalx("session: resume without a suspend");
+	if (--c->suspends == 0)
+		session_continue(c);
+}
+
+/* Returns 1 if something holds the connection's input back. */
+int
+session_suspended(const struct conn *c)
+{
+	return (c->suspends != 0);
+}
+
+/* Goes on with a connection's input, if it is not in its input loop
+ * already (that loop goes on by itself). */
+void
+session_continue(struct conn *c)
 {
 	if (!c->processing)
 		session_process(c);
@@ -96,12 +121,15 @@ session_input(struct conn *c)
 static void
 session_rate_cb(evutil_socket_t fd, short what, void *arg)
 {
-	session_process(arg);
+	struct conn	*c = arg;
+
+	c->rate_waiting = 0;
+	session_resume(c);
 }
 
 /*
- * Takes a --max-rate token. Returns 1, or 0 when there is none yet; the
- * rate timer then resumes the input when there will be.
+ * Takes a --max-rate token. Returns 1, or 0 when there is none yet: the
+ * input is then suspended until the rate timer says there will be.
  */
 static int
 session_take_token(struct conn *c)
@@ -109,6 +137,9 @@ session_take_token(struct conn *c)
 	uint64_t	now = conn_now_ms();
 	double		rate = config.max_rate, wait;
 	struct timeval	tv;
+
+	if (c->rate_waiting)
+		return (0);
 
 	c->rate_tokens += (double)(now - c->rate_ms) * rate / 1000.0;
 	if (c->rate_tokens > rate)
@@ -123,6 +154,8 @@ session_take_token(struct conn *c)
 	wait = (1.0 - c->rate_tokens) / rate;
 	tv = conn_tv(wait + 0.001);
 	evtimer_add(c->ev_rate, &tv);
+	c->rate_waiting = 1;
+	session_suspend(c);
 	return (0);
 }
 
@@ -241,7 +274,7 @@ session_next(struct conn *c)
 			return (0);
 		len = line_strip_telnet(p, len);
 		stats.lines_in++;
-		if (c->suspended)
+		if (session_suspended(c))
 			hooks_read_line(c, p, len);
 		else
 			session_line(c, p, len);
@@ -266,7 +299,7 @@ session_process(struct conn *c)
 		return;
 	c->processing = 1;
 	publish_batch_begin(c);
-	while (!c->dead && (!c->suspended || hooks_wants_line(c))) {
+	while (!c->dead && (!session_suspended(c) || hooks_wants_line(c))) {
 		if (conn_output_full(c)) {
 			c->stalled = 1;
 			break;

@@ -21,30 +21,32 @@
 #include "core/conn.h"
 #include "base/log.h"
 #include "wire/name.h"
-#include "lua/script.h"
+#include "lua/module.h"
+#include "lua/run.h"
+#include "lua/state.h"
 #include "base/stats.h"
 
-#define SCRIPT_CONN	"linecast.conn"
-#define SCRIPT_TIMER	"linecast.timer"
+#define MODULE_CONN	"linecast.conn"
+#define MODULE_TIMER	"linecast.timer"
 
 /* A timer: anchored in the registry's timer table while armed. */
-struct script_timer {
+struct module_timer {
 	struct event	 ev;
 	lua_State	*L;
 	int		 repeat;
 	int		 armed;
 };
 
-static const char *script_api_events[] = {
+static const char *module_events[] = {
 	"connect", "line", "publish", "join", "nick", "disconnect",
 	"shutdown", NULL,
 };
 
 /* Returns a conn argument's connection, or NULL if it is closed. */
 static struct conn *
-script_api_conn(lua_State *L, int arg, int live)
+module_conn(lua_State *L, int arg, int live)
 {
-	uint64_t	*id = luaL_checkudata(L, arg, SCRIPT_CONN);
+	uint64_t	*id = luaL_checkudata(L, arg, MODULE_CONN);
 	struct conn	*c = conn_find(*id);
 
 	if (c == NULL || (live && c->dead))
@@ -54,7 +56,7 @@ script_api_conn(lua_State *L, int arg, int live)
 
 /* Pushes nil and a reason; returns 2 for a binding to return. */
 static int
-script_api_fail(lua_State *L, const char *reason)
+module_fail(lua_State *L, const char *reason)
 {
 	lua_pushnil(L);
 	lua_pushstring(L, reason);
@@ -63,17 +65,17 @@ script_api_fail(lua_State *L, const char *reason)
 
 /* Pushes true, or nil and the wire code of a broker error. */
 static int
-script_api_result(lua_State *L, long rc)
+module_result(lua_State *L, long rc)
 {
 	if (rc < 0)
-		return (script_api_fail(L, error_code((int)rc)));
+		return (module_fail(L, error_code((int)rc)));
 	lua_pushboolean(L, 1);
 	return (1);
 }
 
 /* Pushes the conn userdata of a connection, creating it once. */
 void
-script_api_push_conn(lua_State *L, struct conn *c)
+module_push_conn(lua_State *L, struct conn *c)
 {
 	uint64_t	*id;
 
@@ -85,7 +87,7 @@ script_api_push_conn(lua_State *L, struct conn *c)
 	lua_pop(L, 1);
 	id = lua_newuserdatauv(L, sizeof *id, 1);
 	*id = c->id;
-	luaL_setmetatable(L, SCRIPT_CONN);
+	luaL_setmetatable(L, MODULE_CONN);
 	lua_pushvalue(L, -1);
 	lua_rawseti(L, -3, (lua_Integer)c->id);
 	lua_remove(L, -2);
@@ -93,7 +95,7 @@ script_api_push_conn(lua_State *L, struct conn *c)
 
 /* Drops a closed connection's userdata from the cache. */
 void
-script_api_forget_conn(lua_State *L, uint64_t id)
+module_forget_conn(lua_State *L, uint64_t id)
 {
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.conns");
 	lua_pushnil(L);
@@ -103,7 +105,7 @@ script_api_forget_conn(lua_State *L, uint64_t id)
 
 /* Pushes a publish hook's msg table {channel, sender, text}. Returns 1. */
 int
-script_api_push_msg(lua_State *L, struct hooks_call *call)
+module_push_msg(lua_State *L, struct hooks_call *call)
 {
 	lua_createtable(L, 0, 3);
 	lua_pushlstring(L, call->channel, call->channel_len);
@@ -117,14 +119,14 @@ script_api_push_msg(lua_State *L, struct hooks_call *call)
 
 /* conn:send(line): queues a line (never dropped). */
 static int
-script_conn_send(lua_State *L)
+module_conn_send(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 	size_t		 len;
 	const char	*line = luaL_checklstring(L, 2, &len);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
+		return (module_fail(L, "closed"));
 	conn_write(c, line, len);
 	conn_write(c, "\n", 1);
 	lua_pushboolean(L, 1);
@@ -133,12 +135,12 @@ script_conn_send(lua_State *L)
 
 /* conn:close([reason]) */
 static int
-script_conn_close(lua_State *L)
+module_conn_close(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
+		return (module_fail(L, "closed"));
 	conn_close(c, luaL_optstring(L, 2, "closed"));
 	lua_pushboolean(L, 1);
 	return (1);
@@ -146,17 +148,17 @@ script_conn_close(lua_State *L)
 
 /* conn:join(channel): returns the member count. */
 static int
-script_conn_join(lua_State *L)
+module_conn_join(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 	size_t		 len;
 	const char	*ch = luaL_checklstring(L, 2, &len);
 	int		 rc;
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
+		return (module_fail(L, "closed"));
 	if ((rc = broker_join(c, ch, len)) < 0)
-		return (script_api_result(L, rc));
+		return (module_result(L, rc));
 	lua_pushinteger(L, rc);
 	return (1);
 }
@@ -164,49 +166,49 @@ script_conn_join(lua_State *L)
 /* Runs a broker call on a conn and a string argument: true, or nil and
  * the error's code ("closed" for a closed conn). */
 static int
-script_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
+module_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
     size_t))
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 	size_t		 len;
 	const char	*s = luaL_checklstring(L, 2, &len);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_result(L, fn(c, s, len)));
+		return (module_fail(L, "closed"));
+	return (module_result(L, fn(c, s, len)));
 }
 
 /* conn:part(channel) */
 static int
-script_conn_part(lua_State *L)
+module_conn_part(lua_State *L)
 {
-	return (script_conn_call(L, broker_part));
+	return (module_conn_call(L, broker_part));
 }
 
 /* conn:subscribe(pattern) */
 static int
-script_conn_subscribe(lua_State *L)
+module_conn_subscribe(lua_State *L)
 {
-	return (script_conn_call(L, broker_subscribe));
+	return (module_conn_call(L, broker_subscribe));
 }
 
 /* conn:unsubscribe(pattern) */
 static int
-script_conn_unsubscribe(lua_State *L)
+module_conn_unsubscribe(lua_State *L)
 {
-	return (script_conn_call(L, broker_unsubscribe));
+	return (module_conn_call(L, broker_unsubscribe));
 }
 
 /* conn:rename(name) */
 static int
-script_conn_rename(lua_State *L)
+module_conn_rename(lua_State *L)
 {
-	return (script_conn_call(L, broker_rename));
+	return (module_conn_call(L, broker_rename));
 }
 
 /* Appends a channel name to the list on the stack's top. */
 static void
-script_api_add_channel(const char *name, size_t len, void *arg)
+module_add_channel(const char *name, size_t len, void *arg)
 {
 	lua_State	*L = arg;
 
@@ -216,20 +218,20 @@ script_api_add_channel(const char *name, size_t len, void *arg)
 
 /* conn:channels(): the channels it is a member of. */
 static int
-script_conn_channels(lua_State *L)
+module_conn_channels(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
+		return (module_fail(L, "closed"));
 	lua_newtable(L);
-	broker_channels_of(c, script_api_add_channel, L);
+	broker_channels_of(c, module_add_channel, L);
 	return (1);
 }
 
 /* Publishes for lc.publish and conn:publish. */
 static int
-script_api_publish(lua_State *L, struct conn *from, const char *sender,
+module_publish(lua_State *L, struct conn *from, const char *sender,
     int arg)
 {
 	size_t		 chlen, tlen;
@@ -241,43 +243,43 @@ script_api_publish(lua_State *L, struct conn *from, const char *sender,
 	if (n == ERROR_PENDING)
 		n = 0;
 	if (n < 0)
-		return (script_api_fail(L, error_code((int)n)));
+		return (module_fail(L, error_code((int)n)));
 	lua_pushinteger(L, n);
 	return (1);
 }
 
 /* conn:publish(channel, text): returns the number delivered. */
 static int
-script_conn_publish(lua_State *L)
+module_conn_publish(lua_State *L)
 {
-	struct conn	*c = script_api_conn(L, 1, 1);
+	struct conn	*c = module_conn(L, 1, 1);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	return (script_api_publish(L, c, c->name, 2));
+		return (module_fail(L, "closed"));
+	return (module_publish(L, c, c->name, 2));
 }
 
 /* conn:read([seconds]): waits for this connection's next line. */
 static int
-script_conn_read(lua_State *L)
+module_conn_read(lua_State *L)
 {
-	struct conn		*c = script_api_conn(L, 1, 1);
+	struct conn		*c = module_conn(L, 1, 1);
 	double			 seconds = luaL_optnumber(L, 2, 0);
-	struct script_run	*run = script_current(L);
+	struct run		*run = run_current(L);
 
 	if (c == NULL)
-		return (script_api_fail(L, "closed"));
-	if (run == NULL || script_run_conn(run) != c->id)
+		return (module_fail(L, "closed"));
+	if (run == NULL || run_conn(run) != c->id)
 		return (luaL_error(L, "conn:read() works only in a hook or "
 		    "command running for that connection's input"));
-	return (script_yield(L, SCRIPT_READ, seconds, NULL, 0));
+	return (run_yield(L, RUN_READ, seconds, NULL, 0));
 }
 
 /* conn.FIELD: id, name, addr, channel, data, or a method. */
 static int
-script_conn_index(lua_State *L)
+module_conn_index(lua_State *L)
 {
-	uint64_t	*id = luaL_checkudata(L, 1, SCRIPT_CONN);
+	uint64_t	*id = luaL_checkudata(L, 1, MODULE_CONN);
 	const char	*key = luaL_checkstring(L, 2);
 	struct conn	*c = conn_find(*id);
 
@@ -297,7 +299,7 @@ script_conn_index(lua_State *L)
 	else if (c != NULL && strcmp(key, "channel") == 0 && c->channel)
 		lua_pushstring(L, c->channel);
 	else {
-		luaL_getmetatable(L, SCRIPT_CONN);
+		luaL_getmetatable(L, MODULE_CONN);
 		lua_getfield(L, -1, "methods");
 		lua_getfield(L, -1, key);
 	}
@@ -306,9 +308,9 @@ script_conn_index(lua_State *L)
 
 /* conn.data = TABLE */
 static int
-script_conn_newindex(lua_State *L)
+module_conn_newindex(lua_State *L)
 {
-	luaL_checkudata(L, 1, SCRIPT_CONN);
+	luaL_checkudata(L, 1, MODULE_CONN);
 	if (strcmp(luaL_checkstring(L, 2), "data") != 0)
 		return (luaL_error(L, "conn.%s is read-only", lua_tostring(L,
 		    2)));
@@ -320,9 +322,9 @@ script_conn_newindex(lua_State *L)
 
 /* tostring(conn) */
 static int
-script_conn_tostring(lua_State *L)
+module_conn_tostring(lua_State *L)
 {
-	uint64_t	*id = luaL_checkudata(L, 1, SCRIPT_CONN);
+	uint64_t	*id = luaL_checkudata(L, 1, MODULE_CONN);
 	struct conn	*c = conn_find(*id);
 
 	lua_pushfstring(L, "conn %I (%s)", (lua_Integer)*id,
@@ -332,22 +334,22 @@ script_conn_tostring(lua_State *L)
 
 /* lc.on(event, fn) */
 static int
-script_lc_on(lua_State *L)
+module_lc_on(lua_State *L)
 {
-	int	event = luaL_checkoption(L, 1, NULL, script_api_events);
+	int	event = luaL_checkoption(L, 1, NULL, module_events);
 
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.handlers");
-	lua_getfield(L, -1, script_api_events[event]);
+	lua_getfield(L, -1, module_events[event]);
 	lua_pushvalue(L, 2);
 	lua_rawseti(L, -2, (lua_Integer)lua_rawlen(L, -2) + 1);
-	script_handlers_changed(L);
+	run_handlers_changed(L);
 	return (0);
 }
 
 /* lc.command(name, fn [, help]) */
 static int
-script_lc_command(lua_State *L)
+module_lc_command(lua_State *L)
 {
 	size_t		 len, i;
 	const char	*name = luaL_checklstring(L, 1, &len);
@@ -372,19 +374,19 @@ script_lc_command(lua_State *L)
 
 /* lc.publish(channel, text [, sender]) */
 static int
-script_lc_publish(lua_State *L)
+module_lc_publish(lua_State *L)
 {
 	size_t		 len;
 	const char	*sender = luaL_optlstring(L, 3, "server", &len);
 
 	luaL_argcheck(L, name_is_nick(sender, len) ||
 	    strcmp(sender, "server") == 0, 3, "bad sender name");
-	return (script_api_publish(L, NULL, sender, 1));
+	return (module_publish(L, NULL, sender, 1));
 }
 
 /* lc.find(name): a connection by name, or nil. */
 static int
-script_lc_find(lua_State *L)
+module_lc_find(lua_State *L)
 {
 	size_t		 len;
 	const char	*name = luaL_checklstring(L, 1, &len);
@@ -393,13 +395,13 @@ script_lc_find(lua_State *L)
 	if (c == NULL)
 		lua_pushnil(L);
 	else
-		script_api_push_conn(L, c);
+		module_push_conn(L, c);
 	return (1);
 }
 
 /* Appends a member's name to the list on the stack's top. */
 static void
-script_api_add_member(struct conn *c, void *arg)
+module_add_member(struct conn *c, void *arg)
 {
 	lua_State	*L = arg;
 
@@ -409,30 +411,30 @@ script_api_add_member(struct conn *c, void *arg)
 
 /* lc.members(channel): the names of its members. */
 static int
-script_lc_members(lua_State *L)
+module_lc_members(lua_State *L)
 {
 	size_t		 len;
 	const char	*ch = luaL_checklstring(L, 1, &len);
 
 	lua_newtable(L);
-	broker_members(ch, len, script_api_add_member, L);
+	broker_members(ch, len, module_add_member, L);
 	return (1);
 }
 
 /* lc.sleep(seconds): suspends the hook without blocking anyone. */
 static int
-script_lc_sleep(lua_State *L)
+module_lc_sleep(lua_State *L)
 {
 	double	seconds = luaL_checknumber(L, 1);
 
 	luaL_argcheck(L, seconds >= 0, 1, "negative duration");
-	return (script_yield(L, SCRIPT_SLEEP, seconds, NULL, 0));
+	return (run_yield(L, RUN_SLEEP, seconds, NULL, 0));
 }
 
 /* lc.log(level, ...): logs the arguments joined by spaces. Also the
  * workers' lc.log: it touches nothing but its state and the log. */
 int
-script_api_lc_log(lua_State *L)
+module_lc_log(lua_State *L)
 {
 	static const char	*levels[] = { "error", "warn", "info", "debug",
 				    NULL };
@@ -458,7 +460,7 @@ script_api_lc_log(lua_State *L)
 
 /* Sets one counter in the table on the stack's top. */
 static void
-script_api_add_stat(const char *name, uint64_t value, void *arg)
+module_add_stat(const char *name, uint64_t value, void *arg)
 {
 	lua_State	*L = arg;
 
@@ -468,20 +470,18 @@ script_api_add_stat(const char *name, uint64_t value, void *arg)
 
 /* lc.stats(): the counters of /stats as a table. */
 static int
-script_lc_stats(lua_State *L)
+module_lc_stats(lua_State *L)
 {
-	stats.channels = broker_count_channels();
-	hooks_stats();
 	lua_newtable(L);
-	stats_each(script_api_add_stat, L);
+	stats_each(module_add_stat, L);
 	return (1);
 }
 
 /* A timer fired: its function runs as a callback. */
 static void
-script_timer_cb(evutil_socket_t fd, short what, void *arg)
+module_timer_cb(evutil_socket_t fd, short what, void *arg)
 {
-	struct script_timer	*t = arg;
+	struct module_timer	*t = arg;
 	lua_State		*L = t->L;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
@@ -496,15 +496,15 @@ script_timer_cb(evutil_socket_t fd, short what, void *arg)
 		lua_rawsetp(L, -2, t);
 		lua_pop(L, 1);
 	}
-	script_spawn_callback(L, 0);
+	run_spawn_callback(L, 0);
 }
 
 /* Creates and arms a timer for lc.after and lc.every. */
 static int
-script_api_timer(lua_State *L, int repeat)
+module_timer(lua_State *L, int repeat)
 {
 	double			 seconds = luaL_checknumber(L, 1);
-	struct script_timer	*t;
+	struct module_timer	*t;
 	struct timeval		 tv;
 
 	luaL_argcheck(L, seconds >= (repeat ? 0.001 : 0), 1,
@@ -512,14 +512,14 @@ script_api_timer(lua_State *L, int repeat)
 	luaL_checktype(L, 2, LUA_TFUNCTION);
 	t = lua_newuserdatauv(L, sizeof *t, 1);
 	memset(t, 0, sizeof *t);
-	t->L = script_main_thread(L);
+	t->L = state_of(L)->L;
 	t->repeat = repeat;
 	t->armed = 1;
-	luaL_setmetatable(L, SCRIPT_TIMER);
+	luaL_setmetatable(L, MODULE_TIMER);
 	lua_pushvalue(L, 2);
 	lua_setiuservalue(L, -2, 1);
 	event_assign(&t->ev, conn_base(), -1, repeat ? EV_PERSIST : 0,
-	    script_timer_cb, t);
+	    module_timer_cb, t);
 	tv = conn_tv(seconds);
 	event_add(&t->ev, &tv);
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
@@ -531,21 +531,21 @@ script_api_timer(lua_State *L, int repeat)
 
 /* lc.after(seconds, fn) */
 static int
-script_lc_after(lua_State *L)
+module_lc_after(lua_State *L)
 {
-	return (script_api_timer(L, 0));
+	return (module_timer(L, 0));
 }
 
 /* lc.every(seconds, fn) */
 static int
-script_lc_every(lua_State *L)
+module_lc_every(lua_State *L)
 {
-	return (script_api_timer(L, 1));
+	return (module_timer(L, 1));
 }
 
 /* Disarms a timer and lets it be collected. */
 static void
-script_api_disarm(lua_State *L, struct script_timer *t)
+module_disarm(lua_State *L, struct module_timer *t)
 {
 	if (!t->armed)
 		return;
@@ -559,21 +559,21 @@ script_api_disarm(lua_State *L, struct script_timer *t)
 
 /* timer:cancel(): returns true if it was armed. */
 static int
-script_timer_cancel(lua_State *L)
+module_timer_cancel(lua_State *L)
 {
-	struct script_timer	*t = luaL_checkudata(L, 1, SCRIPT_TIMER);
+	struct module_timer	*t = luaL_checkudata(L, 1, MODULE_TIMER);
 	int			 was = t->armed;
 
-	script_api_disarm(L, t);
+	module_disarm(L, t);
 	lua_pushboolean(L, was);
 	return (1);
 }
 
 /* __gc of a timer (only unarmed ones are collected, or at lua_close). */
 static int
-script_timer_gc(lua_State *L)
+module_timer_gc(lua_State *L)
 {
-	struct script_timer	*t = luaL_checkudata(L, 1, SCRIPT_TIMER);
+	struct module_timer	*t = luaL_checkudata(L, 1, MODULE_TIMER);
 
 	if (t->armed)
 		event_del(&t->ev);
@@ -583,9 +583,9 @@ script_timer_gc(lua_State *L)
 
 /* Disarms every timer of a state (it is being retired). */
 void
-script_api_cancel_timers(lua_State *L)
+module_cancel_timers(lua_State *L)
 {
-	struct script_timer	*t;
+	struct module_timer	*t;
 
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	lua_pushnil(L);
@@ -602,7 +602,7 @@ script_api_cancel_timers(lua_State *L)
 
 /* Pushes lc.config, a table of the settings (any thread: read-only). */
 void
-script_api_push_config(lua_State *L)
+module_push_config(lua_State *L)
 {
 	lua_createtable(L, 0, 24);
 	lua_pushstring(L, config.bind);
@@ -645,37 +645,37 @@ script_api_push_config(lua_State *L)
 	lua_setfield(L, -2, "allow_control");
 }
 
-static const luaL_Reg script_conn_methods[] = {
-	{ "send", script_conn_send },
-	{ "close", script_conn_close },
-	{ "join", script_conn_join },
-	{ "part", script_conn_part },
-	{ "subscribe", script_conn_subscribe },
-	{ "unsubscribe", script_conn_unsubscribe },
-	{ "rename", script_conn_rename },
-	{ "channels", script_conn_channels },
-	{ "publish", script_conn_publish },
-	{ "read", script_conn_read },
+static const luaL_Reg module_conn_methods[] = {
+	{ "send", module_conn_send },
+	{ "close", module_conn_close },
+	{ "join", module_conn_join },
+	{ "part", module_conn_part },
+	{ "subscribe", module_conn_subscribe },
+	{ "unsubscribe", module_conn_unsubscribe },
+	{ "rename", module_conn_rename },
+	{ "channels", module_conn_channels },
+	{ "publish", module_conn_publish },
+	{ "read", module_conn_read },
 	{ NULL, NULL },
 };
 
-static const luaL_Reg script_lc_funcs[] = {
-	{ "on", script_lc_on },
-	{ "command", script_lc_command },
-	{ "publish", script_lc_publish },
-	{ "find", script_lc_find },
-	{ "members", script_lc_members },
-	{ "after", script_lc_after },
-	{ "every", script_lc_every },
-	{ "sleep", script_lc_sleep },
-	{ "log", script_api_lc_log },
-	{ "stats", script_lc_stats },
+static const luaL_Reg module_lc_funcs[] = {
+	{ "on", module_lc_on },
+	{ "command", module_lc_command },
+	{ "publish", module_lc_publish },
+	{ "find", module_lc_find },
+	{ "members", module_lc_members },
+	{ "after", module_lc_after },
+	{ "every", module_lc_every },
+	{ "sleep", module_lc_sleep },
+	{ "log", module_lc_log },
+	{ "stats", module_lc_stats },
 	{ NULL, NULL },
 };
 
 /* Returns the module table kept in the registry (for require). */
 static int
-script_api_require(lua_State *L)
+module_require(lua_State *L)
 {
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.module");
 	return (1);
@@ -683,24 +683,24 @@ script_api_require(lua_State *L)
 
 /* Creates the metatables of conns and timers. */
 static void
-script_api_metatables(lua_State *L)
+module_metatables(lua_State *L)
 {
-	luaL_newmetatable(L, SCRIPT_CONN);
-	lua_pushcfunction(L, script_conn_index);
+	luaL_newmetatable(L, MODULE_CONN);
+	lua_pushcfunction(L, module_conn_index);
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, script_conn_newindex);
+	lua_pushcfunction(L, module_conn_newindex);
 	lua_setfield(L, -2, "__newindex");
-	lua_pushcfunction(L, script_conn_tostring);
+	lua_pushcfunction(L, module_conn_tostring);
 	lua_setfield(L, -2, "__tostring");
-	luaL_newlib(L, script_conn_methods);
+	luaL_newlib(L, module_conn_methods);
 	lua_setfield(L, -2, "methods");
 	lua_pop(L, 1);
-	luaL_newmetatable(L, SCRIPT_TIMER);
+	luaL_newmetatable(L, MODULE_TIMER);
 	lua_newtable(L);
-	lua_pushcfunction(L, script_timer_cancel);
+	lua_pushcfunction(L, module_timer_cancel);
 	lua_setfield(L, -2, "cancel");
 	lua_setfield(L, -2, "__index");
-	lua_pushcfunction(L, script_timer_gc);
+	lua_pushcfunction(L, module_timer_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 }
@@ -712,9 +712,9 @@ script_api_metatables(lua_State *L)
  * states, which differ only in their functions.
  */
 void
-script_api_install(lua_State *L, int is_worker)
+module_install(lua_State *L, int is_worker)
 {
-	script_api_push_config(L);
+	module_push_config(L);
 	lua_setfield(L, -2, "config");
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
@@ -724,23 +724,22 @@ script_api_install(lua_State *L, int is_worker)
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.module");
 	lua_setglobal(L, "linecast");
 	luaL_getsubtable(L, LUA_REGISTRYINDEX, LUA_PRELOAD_TABLE);
-	lua_pushcfunction(L, script_api_require);
+	lua_pushcfunction(L, module_require);
 	lua_setfield(L, -2, "linecast");
 	lua_pop(L, 1);
 }
 
-/* Opens the linecast module in the main state. */
+/* Opens the linecast module of the main state: leaves its table on the
+ * stack, for others to add to before module_install(). */
 void
-script_api_open(lua_State *L)
+module_open(lua_State *L)
 {
-	script_api_metatables(L);
+	module_metatables(L);
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.conns");
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.commands");
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
-	luaL_newlib(L, script_lc_funcs);
-	script_job_open(L);
-	script_api_install(L, 0);
+	luaL_newlib(L, module_lc_funcs);
 }

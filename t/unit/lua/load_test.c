@@ -1,5 +1,6 @@
 /*
- * Tests for script.c and script_api.c without a socket: the state setup,
+ * Tests for the Lua side (load.c, run.c, state.c, module.c) without a
+ * socket: the state setup,
  * the handler chain, suspension, the --script-memory cap and the
  * --script-timeout guard, load errors and reload. Hooks are driven
  * through hooks_run() with publish calls, which need no connection.
@@ -17,7 +18,7 @@
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "base/log.h"
-#include "lua/script.h"
+#include "lua/load.h"
 #include "base/stats.h"
 #include "../../tap.h"
 
@@ -123,7 +124,7 @@ test_start(const char *code, char **cause)
 {
 	test_write(script_path, code);
 	*cause = NULL;
-	return (script_start(cause));
+	return (load_start(cause));
 }
 
 /* Runs the loop until the continuation ran or seconds passed. */
@@ -182,16 +183,16 @@ test_no_scripts(void)
 	int	 i, any = 0;
 
 	config.nscripts = 0;
-	ok(script_start(&cause) == 0, "no scripts: script_start succeeds");
+	ok(load_start(&cause) == 0, "no scripts: script_start succeeds");
 	for (i = 0; i < HOOKS_NEVENTS; i++)
 		any |= hooks_active[i];
 	ok(!any, "no handlers are active");
-	is_int(script_memory(), 0, "no Lua memory");
+	is_int(load_memory(), 0, "no Lua memory");
 	ok(test_publish("plain") == HOOKS_DONE, "a hook is done at once");
 	is_int(out.calls, 1, "its continuation ran");
 	ok(out.go, "go on");
 	is_str(out.text, "plain", "the text untouched");
-	script_free();
+	load_free();
 	config.nscripts = 1;
 }
 
@@ -206,8 +207,8 @@ test_state(void)
 	is_int(hooks_active[HOOKS_PUBLISH], 2, "two publish handlers");
 	is_int(hooks_active[HOOKS_SHUTDOWN], 1, "one shutdown handler");
 	is_int(hooks_active[HOOKS_LINE], 0, "no line handler");
-	ok(script_memory() > 0 && script_memory() < (1 << 20),
-	    "the state uses %zu bytes", script_memory());
+	ok(load_memory() > 0 && load_memory() < (1 << 20),
+	    "the state uses %zu bytes", load_memory());
 	ok(test_publish("env") == HOOKS_DONE, "a hook that does not yield");
 	is_str(out.text, "true 0.1.0 function function function function "
 	    "false 8 (second)", "standard libraries, the module, lc.config");
@@ -255,8 +256,8 @@ test_memory(void)
 	test_publish("hog");
 	is_int(out.calls, 0, "a hook over the memory cap fails");
 	is_int(stats.hook_errors, errors + 1, "counted");
-	ok(script_memory() <= ((size_t)8 << 20),
-	    "the state stayed under 8 MiB (%zu bytes)", script_memory());
+	ok(load_memory() <= ((size_t)8 << 20),
+	    "the state stayed under 8 MiB (%zu bytes)", load_memory());
 	test_publish("fine");
 	is_str(out.text, "seen: fine (second)", "the state still works");
 }
@@ -290,7 +291,7 @@ test_timers(void)
 	uint64_t	 errors;
 	char		*cause;
 
-	script_free();
+	load_free();
 	ok(test_start("local lc = require 'linecast'\n"
 	    "local n = 0\n"
 	    "lc.every(0.01, function() n = n + 1 end)\n"
@@ -313,7 +314,7 @@ test_load_errors(void)
 	char	*cause;
 	char	 want[PATH_MAX + 8];
 
-	script_free();
+	load_free();
 	ok(test_start("local x = 1\nlocal y = (\n", &cause) == -1,
 	    "a syntax error fails to load");
 	snprintf(want, sizeof want, "%s:3:", script_path);
@@ -335,7 +336,7 @@ test_load_errors(void)
 	ok(cause != NULL && strstr(cause, "not enough memory") != NULL, "%s",
 	    test_first_line(cause));
 	free(cause);
-	is_int(script_memory(), 0, "no state is left");
+	is_int(load_memory(), 0, "no state is left");
 }
 
 /* Reload: a good script replaces the state, a broken one does not. */
@@ -351,20 +352,20 @@ test_reload(void)
 	is_str(out.text, "one", "version one runs");
 	test_write(script_path, "require('linecast').on('publish', "
 	    "function(m) return 'two' end)\n");
-	script_reload();
+	load_reload();
 	test_publish("x");
 	is_str(out.text, "two", "a reload runs the new script");
 	test_write(script_path, "this is not lua\n");
-	script_reload();
+	load_reload();
 	test_publish("x");
 	is_str(out.text, "two", "a broken one leaves the old running");
 	test_write(script_path, "-- no hooks\n");
-	script_reload();
+	load_reload();
 	is_int(hooks_active[HOOKS_PUBLISH], 0, "a reload counts handlers anew");
 	test_publish("x");
 	is_str(out.text, "x", "the old handlers are gone");
-	script_free();
-	is_int(script_memory(), 0, "script_free closes the state");
+	load_free();
+	is_int(load_memory(), 0, "script_free closes the state");
 }
 
 int

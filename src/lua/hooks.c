@@ -1,0 +1,236 @@
+/*
+ * The door from the core up to Lua (core/hooks.h), implemented on the main
+ * state: a hook runs its event's handler chain in a run; script commands
+ * and their help; a conn:read() waiting for a connection's next line.
+ * Loop thread only.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <lauxlib.h>
+
+#include "base/log.h"
+#include "base/stats.h"
+#include "base/xmalloc.h"
+#include "core/conn.h"
+#include "core/hooks.h"
+#include "lua/module.h"
+#include "lua/run.h"
+#include "lua/state.h"
+
+int	hooks_active[HOOKS_NEVENTS];
+
+/* Pushes a hook's arguments for the chain runner. Returns how many. */
+static int
+hooks_push_args(lua_State *L, struct hooks_call *call)
+{
+	switch (call->event) {
+	case HOOKS_PUBLISH:
+		return (module_push_msg(L, call));
+	case HOOKS_SHUTDOWN:
+		return (0);
+	default:
+		break;
+	}
+	module_push_conn(L, call->conn);
+	switch (call->event) {
+	case HOOKS_LINE:
+	case HOOKS_NICK:
+		lua_pushlstring(L, call->text, call->text_len);
+		return (2);
+	case HOOKS_JOIN:
+		lua_pushlstring(L, call->channel, call->channel_len);
+		return (2);
+	case HOOKS_DISCONNECT:
+		lua_pushstring(L, call->conn->close_reason);
+		return (2);
+	default:
+		return (1);
+	}
+}
+
+/*
+ * Runs an event's handlers. With none, the continuation runs at once with
+ * "go on". Returns whether the hook suspended.
+ */
+enum hooks_status
+hooks_run(struct hooks_call *call)
+{
+	struct state	*st = run_main;
+	struct run	*run;
+	int		 nargs, binds;
+
+	call->go = 1;
+	call->reason = NULL;
+	if (st == NULL || hooks_active[call->event] == 0) {
+		if (call->cont != NULL)
+			call->cont(call);
+		return (HOOKS_DONE);
+	}
+	if (run_depth() >= STATE_DEPTH) {
+		log_error("%s hook: hooks nested too deep",
+		    run_event_name(call->event));
+		stats.hook_errors++;
+		return (HOOKS_DONE);
+	}
+	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
+	lua_pushstring(st->L, run_event_name(call->event));
+	nargs = 1 + hooks_push_args(st->L, call);
+	run = run_spawn(st, RUN_HOOK, nargs);
+	binds = run_depth() == 0 && call->conn != NULL &&
+	    call->event != HOOKS_DISCONNECT;
+	run_bind(run, call, binds);
+	return (run_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE);
+}
+
+/* Pushes the main state's entry {fn, help} for a script command, or
+ * returns 0. */
+static int
+hooks_push_command(const char *name, size_t len)
+{
+	struct state	*st = run_main;
+	char		 key[64];
+	size_t		 i;
+
+	if (st == NULL || len == 0 || len >= sizeof key)
+		return (0);
+	for (i = 0; i < len; i++)
+		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
+		    name[i] + 'a' - 'A' : name[i]);
+	key[len] = '\0';
+	lua_getfield(st->L, LUA_REGISTRYINDEX, "linecast.commands");
+	if (lua_getfield(st->L, -1, key) != LUA_TTABLE) {
+		lua_pop(st->L, 2);
+		return (0);
+	}
+	lua_remove(st->L, -2);
+	return (1);
+}
+
+/* Returns 1 if a script command has this name (any case). */
+int
+hooks_has_command(const char *name, size_t len)
+{
+	if (!hooks_push_command(name, len))
+		return (0);
+	lua_pop(run_main->L, 1);
+	return (1);
+}
+
+/*
+ * Runs a script command if there is one by that name (any case); its
+ * reply is sent when it ends. Returns 1 if it ran, 0 if there is none.
+ */
+int
+hooks_command(struct conn *c, const char *name, size_t nlen,
+    const char *args, size_t alen)
+{
+	lua_State	*L;
+	struct run	*run;
+
+	if (!hooks_push_command(name, nlen))
+		return (0);
+	L = run_main->L;
+	lua_rawgeti(L, -1, 1);
+	lua_remove(L, -2);
+	module_push_conn(L, c);
+	while (alen > 0 && *args == ' ') {
+		args++;
+		alen--;
+	}
+	lua_pushlstring(L, args, alen);
+	run = run_spawn(run_main, RUN_COMMAND, 2);
+	run_set_command(run, c, name, nlen, run_depth() == 0);
+	run_resume(run, 2);
+	return (1);
+}
+
+/* Orders two names for qsort. */
+static int
+hooks_name_cmp(const void *a, const void *b)
+{
+	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+}
+
+/* Calls back the name of each script command, in byte order. */
+void
+hooks_help(void (*cb)(const char *, void *), void *arg)
+{
+	lua_State	 *L;
+	const char	**names = NULL;
+	size_t		  n = 0, i;
+
+	if (run_main == NULL)
+		return;
+	L = run_main->L;
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.commands");
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		names = xreallocarray(names, n + 1, sizeof *names);
+		names[n++] = lua_tostring(L, -2);	/* kept by the table */
+		lua_pop(L, 1);
+	}
+	qsort(names, n, sizeof *names, hooks_name_cmp);
+	for (i = 0; i < n; i++)
+		cb(names[i], arg);
+	free(names);
+	lua_pop(L, 1);
+}
+
+/* Replies to "/help NAME" for a script command. Returns 1, or 0 if there
+ * is no such script command. */
+int
+hooks_command_help(struct conn *c, const char *name, size_t len)
+{
+	lua_State	*L;
+
+	if (!hooks_push_command(name, len))
+		return (0);
+	L = run_main->L;
+	lua_rawgeti(L, -1, 2);
+	conn_printf(c, "+HELP /%.*s - %s", (int)len, name,
+	    lua_isstring(L, -1) ? lua_tostring(L, -1) : "(no help)");
+	lua_pop(L, 2);
+	return (1);
+}
+
+/* Returns 1 if a hook waits in conn:read() for this connection's line. */
+int
+hooks_wants_line(struct conn *c)
+{
+	struct run	*run = run_bound(c);
+
+	return (run != NULL && run_waits_for(run) == RUN_READ);
+}
+
+/* Hands a connection's next line to the hook waiting in conn:read(). */
+void
+hooks_read_line(struct conn *c, const char *line, size_t len)
+{
+	struct run	*run = run_bound(c);
+
+	lua_pushlstring(run_thread(run), line, len);
+	run_wake(run, 1);
+}
+
+/* A connection is closing: a conn:read() waiting for it gets "closed",
+ * then the disconnect handlers run and the scripts forget it. */
+void
+hooks_closed(struct conn *c)
+{
+	struct run		*run = run_bound(c);
+	struct hooks_call	 call;
+
+	if (run != NULL && run_waits_for(run) == RUN_READ) {
+		lua_pushnil(run_thread(run));
+		lua_pushstring(run_thread(run), "closed");
+		run_wake(run, 2);
+	}
+	if (run_main == NULL)
+		return;
+	memset(&call, 0, sizeof call);
+	call.event = HOOKS_DISCONNECT;
+	call.conn = c;
+	hooks_run(&call);
+	module_forget_conn(run_main->L, c->id);
+}
