@@ -75,6 +75,7 @@ static const char bench_options_help[] =
 "      --timeout SECONDS  give up when nothing moves this long; missing\n"
 "                         messages are counted after it (default 10)\n"
 "      --json             print one JSON object instead of the table\n"
+"  -V, --version          print the version and exit\n"
 "  -h, --help             print this and exit\n"
 "\n"
 "Each payload carries the publisher's id, a sequence number and the send\n"
@@ -232,6 +233,7 @@ static const struct option bench_options_long[] = {
 	{ "pid", required_argument, NULL, BENCH_OPT_PID },
 	{ "timeout", required_argument, NULL, BENCH_OPT_TIMEOUT },
 	{ "json", no_argument, NULL, BENCH_OPT_JSON },
+	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
 };
@@ -333,6 +335,9 @@ bench_options_one(int ch, char **argv, struct bench_options *o, int set[2])
 	case BENCH_OPT_JSON:
 		o->json = 1;
 		break;
+	case 'V':
+		printf("%s %s\n", BENCH_NAME, PACKAGE_VERSION);
+		exit(0);
 	case 'h':
 		bench_options_usage(stdout);
 		exit(0);
@@ -341,7 +346,7 @@ bench_options_one(int ch, char **argv, struct bench_options *o, int set[2])
 	}
 }
 
-/* Parses the command line into o, or exits 0 (--help) or 2. */
+/* Parses the command line into o, or exits 0 (--help, --version) or 2. */
 void
 bench_options_parse(int argc, char **argv, struct bench_options *o)
 {
@@ -355,7 +360,7 @@ bench_options_parse(int argc, char **argv, struct bench_options *o)
 	o->timeout = 10;
 	o->channel = "bench";
 	opterr = 0;
-	while ((ch = getopt_long(argc, argv, ":H:p:P:S:C:K:n:T:d:r:w:h",
+	while ((ch = getopt_long(argc, argv, ":H:p:P:S:C:K:n:T:d:r:w:Vh",
 	    bench_options_long, NULL)) != -1)
 		bench_options_one(ch, argv, o, set);
 	if (optind < argc)
