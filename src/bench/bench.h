@@ -234,7 +234,7 @@ struct bench {
 
 	uint64_t		 cpu_start;
 	uint64_t		 cpu_end;
-	long long		 broker_cpu_start;
+	long long		 broker_cpu_start; /* ns, or -1 */
 	long long		 broker_cpu_end;
 	long			 rss_before;
 	long			 rss_after;
@@ -258,6 +258,7 @@ struct bench_result {
 	uint64_t	 dropped;
 	double		 client_cpu;	/* percent of one core */
 	double		 broker_cpu;	/* percent, or -1 */
+	double		 broker_ns_per_delivery; /* or -1 */
 	double		 rss_per_conn;	/* bytes, or NAN if unknown */
 	int		 ok;
 };

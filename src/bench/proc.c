@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "bench/bench.h"
 
@@ -46,7 +47,9 @@ bench_proc_rss(long pid)
 	return (kb);
 }
 
-/* Returns the CPU time process pid has used, in clock ticks, or -1. */
+/* Returns the CPU time (user and system, all threads) process pid has used,
+ * in nanoseconds, or -1. The kernel counts it in clock ticks (10 ms at
+ * 100 Hz). */
 long long
 bench_proc_cpu(long pid)
 {
@@ -54,7 +57,10 @@ bench_proc_cpu(long pid)
 	FILE		*f;
 	size_t		 n;
 	unsigned long	 utime, stime;
+	long		 hz;
 
+	if ((hz = sysconf(_SC_CLK_TCK)) <= 0)
+		return (-1);
 	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return (-1);
@@ -67,5 +73,5 @@ bench_proc_cpu(long pid)
 	if (sscanf(p + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
 	    "%lu %lu", &utime, &stime) != 2)
 		return (-1);
-	return ((long long)utime + (long long)stime);
+	return (((long long)utime + (long long)stime) * 1000000000 / hz);
 }

@@ -9,7 +9,6 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "base/log.h"
 #include "bench/bench.h"
@@ -59,21 +58,26 @@ bench_report_rates(struct bench_result *r)
 	r->max_us = (double)bench.hist.max / 1e3;
 }
 
-/* Computes the CPU use of the client and the broker while measuring, and
- * the broker's RSS per connection. */
+/* Computes the CPU use of the client and the broker while measuring, the
+ * broker's CPU time per delivery, and its RSS per connection. */
 static void
 bench_report_cpu(struct bench_result *r)
 {
-	double	ticks = (double)sysconf(_SC_CLK_TCK);
+	double	broker_ns;
 
 	if (r->seconds > 0)
 		r->client_cpu = 100.0 * (double)(bench.cpu_end -
 		    bench.cpu_start) / 1e9 / r->seconds;
-	r->broker_cpu = -1;
-	if (bench.broker_cpu_start >= 0 && bench.broker_cpu_end >= 0 &&
-	    r->seconds > 0 && ticks > 0)
-		r->broker_cpu = 100.0 * (double)(bench.broker_cpu_end -
-		    bench.broker_cpu_start) / ticks / r->seconds;
+	r->broker_cpu = r->broker_ns_per_delivery = -1;
+	if (bench.broker_cpu_start >= 0 && bench.broker_cpu_end >= 0) {
+		broker_ns = (double)(bench.broker_cpu_end -
+		    bench.broker_cpu_start);
+		if (r->seconds > 0)
+			r->broker_cpu = 100.0 * broker_ns / 1e9 / r->seconds;
+		if (r->delivered > 0)
+			r->broker_ns_per_delivery = broker_ns /
+			    (double)r->delivered;
+	}
 	r->rss_per_conn = NAN;
 	if (bench.opt.workload == BENCH_CONNS && bench.rss_before > 0 &&
 	    bench.rss_after > 0)
@@ -163,8 +167,13 @@ bench_report_flow(const struct bench_result *r)
 	    bench.opt.warmup);
 	printf("  published    %12" PRIu64 " msgs %12.0f msg/s\n",
 	    r->published, r->published_rate);
-	printf("  delivered    %12" PRIu64 " msgs %12.0f msg/s\n",
+	printf("  delivered    %12" PRIu64 " msgs %12.0f msg/s",
 	    r->delivered, r->delivered_rate);
+	if (r->broker_cpu >= 0)
+		printf("  broker_cpu=%.0f%%", r->broker_cpu);
+	if (r->broker_ns_per_delivery >= 0)
+		printf(" ns/delivery=%.0f", r->broker_ns_per_delivery);
+	printf("\n");
 	printf("  latency      p50 %s, p99 %s, p99.9 %s, max %s\n",
 	    bench_report_us(a, sizeof a, r->p50_us),
 	    bench_report_us(b, sizeof b, r->p99_us),
@@ -273,6 +282,8 @@ bench_report_json(const struct bench_result *r)
 	printf("\"client_cpu_pct\":%.1f,\"client_bound\":%s,", r->client_cpu,
 	    r->client_cpu >= 90 ? "true" : "false");
 	bench_report_json_number("broker_cpu_pct", r->broker_cpu, 1);
+	bench_report_json_number("broker_ns_per_delivery",
+	    r->broker_ns_per_delivery, 0);
 	bench_report_json_number("broker_rss_before_kb",
 	    (double)bench.rss_before, 0);
 	bench_report_json_number("broker_rss_after_kb",

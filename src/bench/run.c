@@ -53,6 +53,17 @@ bench_run_tick_cb(evutil_socket_t fd, short events, void *arg)
 	}
 }
 
+/* Opens the measured interval: its start, and the CPU time both processes
+ * have used so far. */
+static void
+bench_run_mark(uint64_t now)
+{
+	bench.t_measure = now;
+	bench.cpu_start = bench_proc_self_cpu();
+	if (bench.opt.pid != 0)
+		bench.broker_cpu_start = bench_proc_cpu(bench.opt.pid);
+}
+
 /* Starts measuring: -n messages from now, or -T seconds. */
 static void
 bench_run_measure(void)
@@ -63,10 +74,7 @@ bench_run_measure(void)
 	u_int			 i;
 
 	bench.phase = BENCH_MEASURE;
-	bench.t_measure = bench_now();
-	bench.cpu_start = bench_proc_self_cpu();
-	if (bench.opt.pid != 0)
-		bench.broker_cpu_start = bench_proc_cpu(bench.opt.pid);
+	bench_run_mark(bench_now());
 	if (bench.opt.messages == 0) {
 		tv = bench_run_timeval(bench.opt.seconds);
 		evtimer_add(bench.ev_phase, &tv);
@@ -123,10 +131,7 @@ bench_run_ready(void)
 		return;
 	}
 	bench.phase = BENCH_HOLD;
-	bench.t_measure = bench.t_start;
-	bench.cpu_start = bench_proc_self_cpu();
-	if (bench.opt.pid != 0)
-		bench.broker_cpu_start = bench_proc_cpu(bench.opt.pid);
+	bench_run_mark(bench.t_start);
 	tv = bench_run_timeval(bench.opt.seconds);
 	evtimer_add(bench.ev_phase, &tv);
 }
