@@ -1,5 +1,6 @@
 #!/usr/bin/perl
-# linecast-bench's command line as a reader meets it: -V and --version.
+# linecast-bench's command line as a reader meets it: -V and --version,
+# and a man page that documents every option --help lists.
 
 use strict;
 use warnings;
@@ -47,7 +48,24 @@ for my $v ('-V', '--version') {
 	is($exit, 0, "$v exits 0");
 	is($out, "linecast-bench $version\n", "$v prints the version");
 }
-my ($exit, $out) = run_bench('-h');
-like($out, qr/^\s+-V, --version\b/m, '-h lists -V, --version');
+my ($exit, $help) = run_bench('-h');
+like($help, qr/^\s+-V, --version\b/m, '-h lists -V, --version');
+
+# Every long option that -h prints, and every workload, is in the man page.
+open my $fh, '<', "$top/doc/linecast-bench.1" or die "linecast-bench.1: $!";
+my $man = do { local $/; <$fh> };
+close $fh;
+$man =~ s/\\f[BIRP]//g;	# no font changes
+$man =~ s/\\-/-/g;		# roff's \- is a plain hyphen
+my %long = map { $_ => 1 } $help =~ /(?<![\w-])--([a-z][a-z-]*)/g;
+cmp_ok(scalar keys %long, '>=', 19, '-h lists the long options');
+for my $opt (sort keys %long) {
+	like($man, qr/(?<![\w-])--\Q$opt\E(?![\w-])/,
+	    "the man page documents --$opt");
+}
+for my $workload (qw(fanout rate rooms conns)) {
+	like($man, qr/^\.TP\n\.B \Q$workload\E$/m,
+	    "the man page describes the $workload workload");
+}
 
 done_testing();
