@@ -120,6 +120,25 @@ is($r->{exit}, 0, 'rooms -C 6 -K 2 exits 0') or diag("stderr: $r->{stderr}");
 like($r->{stdout}, qr/^\s+delivered\s+120 msgs/m,
     'rooms: each of 60 messages reaches the 2 others of its room');
 
+# With --pid: the broker's CPU, in all and per delivery, beside the rate.
+$r = run_bench(60, 'fanout', '-p', $port, '-S', '4', '-n', '2000', '--pid',
+    $srv->pid);
+is($r->{exit}, 0, 'fanout --pid exits 0') or diag("stderr: $r->{stderr}");
+my $cpu = qr{broker_cpu=\d+% ns/delivery=\d+};
+like($r->{stdout}, qr{^\s+delivered\s+8000 msgs\s+\d+ msg/s  $cpu$}m,
+    'fanout --pid: broker CPU and ns per delivery next to the rate');
+$r = run_bench(60, 'fanout', '-p', $port, '-S', '4', '-n', '2000', '--pid',
+    $srv->pid, '--json');
+$j = json_of($r);
+like($j->{broker_cpu_pct} // '', qr/^[\d.]+$/, 'JSON: broker_cpu_pct') if $j;
+like($j->{broker_ns_per_delivery} // '', qr/^\d+$/,
+    'JSON: broker_ns_per_delivery') if $j;
+$r = run_bench(60, 'fanout', '-p', $port, '-S', '4', '-n', '2000', '--json');
+$j = json_of($r);
+ok($j && exists $j->{broker_ns_per_delivery} &&
+    !defined $j->{broker_ns_per_delivery},
+    'JSON without --pid: broker_ns_per_delivery is null');
+
 # Idle connections, with the server's RSS from /proc.
 $r = run_bench(60, 'conns', '20', '-p', $port, '--pid', $srv->pid, '-T',
     '0.2', '--json');
