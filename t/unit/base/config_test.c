@@ -1,8 +1,9 @@
 /*
  * Unit tests for config.c and option.c: the table of options, defaults,
  * values of each type from the command line and from a --config file,
- * and the settings lc.config shows.
+ * the settings lc.config shows, and that the man page agrees.
  */
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -490,6 +491,226 @@ test_usage(void)
 	free(text);
 }
 
+/* Reads a whole file. Returns it, NUL-ended and allocated, or NULL. */
+static char *
+slurp(const char *path)
+{
+	FILE	*f;
+	char	*s;
+	long	 n;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return (NULL);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	s = xcalloc(1, (size_t)n + 1);
+	if (fread(s, 1, (size_t)n, f) != (size_t)n) {
+		free(s);
+		s = NULL;
+	}
+	fclose(f);
+	return (s);
+}
+
+/* Appends c to out, but no space after a space. */
+static void
+put(char *out, size_t *n, char c)
+{
+	if (c != ' ' || (*n > 0 && out[*n - 1] != ' '))
+		out[(*n)++] = c;
+}
+
+/* Appends a roff line to out as plain text: no macro, fonts, escapes. */
+static void
+man_plain_line(const char *line, size_t len, char *out, size_t *n)
+{
+	const char	*end = line + len;
+
+	if (len >= 3 && strncmp(line, ".\\\"", 3) == 0)
+		return;
+	if (*line == '.') {
+		while (line < end && *line != ' ')
+			line++;
+	}
+	for (; line < end; line++) {
+		if (*line == '"')
+			continue;
+		if (*line == '\\' && line + 1 < end) {
+			line++;
+			if (*line == 'f' || *line == '&')
+				line += *line == 'f';
+			else if (*line == '(' && line + 2 < end) {
+				put(out, n, line[1] == 'd' ? '"' : '-');
+				line += 2;
+			} else
+				put(out, n, *line == 'e' ? '\\' : *line);
+			continue;
+		}
+		put(out, n, *line);
+	}
+	put(out, n, ' ');
+}
+
+/* Returns 1 if a .TP tag line names --name (as \-\-name, escaped). */
+static int
+man_tag_names(const char *tag, size_t len, const char *name)
+{
+	char		 esc[128];
+	const char	*p, *end = tag + len;
+	size_t		 n = 0, i;
+
+	n += (size_t)snprintf(esc, sizeof esc, "\\-\\-");
+	for (i = 0; name[i] != '\0' && n < sizeof esc - 3; i++) {
+		if (name[i] == '-')
+			esc[n++] = '\\';
+		esc[n++] = name[i];
+	}
+	esc[n] = '\0';
+	for (p = tag; (p = strstr(p, esc)) != NULL && p < end; p += n) {
+		if (!isalnum((unsigned char)p[n]) && strncmp(p + n, "\\-", 2))
+			return (1);
+	}
+	return (0);
+}
+
+/*
+ * Returns the man page's paragraph on --name, from its .TP tag to the next
+ * .TP, .PP, .SS or .SH, as plain text in an allocated string, or NULL.
+ */
+static char *
+man_paragraph(const char *man, const char *name)
+{
+	const char	*line, *next, *tag = NULL;
+	char		*out = xcalloc(1, strlen(man) + 1);
+	size_t		 n = 0;
+	int		 after_tp = 0;
+
+	for (line = man; *line != '\0'; line = next) {
+		next = strchr(line, '\n');
+		next = next != NULL ? next + 1 : line + strlen(line);
+		if (tag != NULL && (strncmp(line, ".TP", 3) == 0 ||
+		    strncmp(line, ".PP", 3) == 0 ||
+		    strncmp(line, ".S", 2) == 0))
+			break;
+		if (tag == NULL && after_tp &&
+		    man_tag_names(line, (size_t)(next - line), name))
+			tag = line;
+		after_tp = strncmp(line, ".TP", 3) == 0;
+		if (tag != NULL)
+			man_plain_line(line, (size_t)(next - line) - 1, out,
+			    &n);
+	}
+	if (tag == NULL) {
+		free(out);
+		return (NULL);
+	}
+	return (out);
+}
+
+/* Returns 1 if text has word, not inside a longer word or number. */
+static int
+has_word(const char *text, const char *word)
+{
+	const char	*p;
+	size_t		 len = strlen(word);
+
+	for (p = text; (p = strstr(p, word)) != NULL; p++) {
+		if ((p == text || !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[len]))
+			return (1);
+	}
+	return (0);
+}
+
+/* Returns 1 if text has the number n, in digits or as k or M. */
+static int
+has_number(const char *text, unsigned long long n)
+{
+	char	word[32];
+
+	snprintf(word, sizeof word, "%llu", n);
+	if (has_word(text, word))
+		return (1);
+	if (n != 0 && n % (1 << 20) == 0) {
+		snprintf(word, sizeof word, "%lluM", n >> 20);
+		if (has_word(text, word))
+			return (1);
+	}
+	snprintf(word, sizeof word, "%lluk", n >> 10);
+	return (n != 0 && n % 1024 == 0 && has_word(text, word));
+}
+
+/* Checks the man page's paragraph on one option. */
+static void
+test_man_option(const char *man, const struct option_entry *o)
+{
+	char	*text, want[128];
+	int	 bounded = o->type == OPTION_PORT || o->type == OPTION_COUNT ||
+	    o->type == OPTION_SECONDS;
+
+	if (!ok((text = man_paragraph(man, o->name)) != NULL,
+	    "the man page has --%s", o->name))
+		return;
+	if (o->def != NULL) {
+		snprintf(want, sizeof want, "Default %s", o->def);
+		if (!has_word(text, want))
+			snprintf(want, sizeof want, "%s (the default)", o->def);
+		ok(has_word(text, want), "  --%s: its default, %s", o->name,
+		    o->def);
+	}
+	if (bounded) {
+		ok(has_number(text, o->min) && (o->max == OPTION_NO_MAX ||
+		    has_number(text, o->max)), "  --%s: its bounds, %llu-%llu",
+		    o->name, o->min, o->max);
+	}
+	free(text);
+}
+
+/* Every .TP tag of OPTIONS names an option of the table. */
+static void
+test_man_no_extra(const char *man)
+{
+	const char	*s = strstr(man, "\n.SH OPTIONS\n"), *end, *p;
+	size_t		 i;
+	int		 known, all = 1;
+
+	end = s != NULL ? strstr(s + 1, "\n.SH ") : NULL;
+	for (p = s; p != NULL && p < end; p = strstr(p + 1, "\n.TP\n")) {
+		if (p == s)
+			continue;
+		p += 5;
+		for (i = known = 0; i < option_count; i++)
+			known |= man_tag_names(p, strcspn(p, "\n"),
+			    option_table[i].name);
+		if (!known) {
+			diag("unknown option: %.*s", (int)strcspn(p, "\n"), p);
+			all = 0;
+		}
+	}
+	ok(s != NULL && all, "OPTIONS has no option the table lacks");
+}
+
+/* doc/linecast.1 names every option with its default and bounds. */
+static void
+test_man(void)
+{
+	const char	*srcdir = getenv("LINECAST_SRCDIR");
+	char		*path, *man;
+	size_t		 i;
+
+	xasprintf(&path, "%s/doc/linecast.1", srcdir != NULL ? srcdir : ".");
+	if (!ok((man = slurp(path)) != NULL, "read %s", path)) {
+		free(path);
+		return;
+	}
+	for (i = 0; i < option_count; i++)
+		test_man_option(man, &option_table[i]);
+	test_man_no_extra(man);
+	free(man);
+	free(path);
+}
+
 int
 main(void)
 {
@@ -502,5 +723,6 @@ main(void)
 	test_file_refused();
 	test_next();
 	test_usage();
+	test_man();
 	return (done_testing());
 }
