@@ -281,10 +281,21 @@ config_load_scripts(struct config *cfg, lua_State *L, char **cause)
 	return (0);
 }
 
-/*
- * Applies the value on the top of the stack: a string, a number, or a
- * boolean read as "1" or "0". Returns 0 or -1.
- */
+/* Applies a flag's true or false from the top of the stack. */
+static int
+config_load_flag(struct config *cfg, const struct option_entry *o,
+    lua_State *L, const char *key, char **cause)
+{
+	if (!lua_isboolean(L, -1)) {
+		xasprintf(cause, "%s: %s must be true or false",
+		    cfg->config_file, key);
+		return (-1);
+	}
+	option_set_flag(o, cfg, lua_toboolean(L, -1));
+	return (0);
+}
+
+/* Applies a string or a number from the top of the stack. */
 static int
 config_load_value(struct config *cfg, const struct option_entry *o,
     lua_State *L, const char *key, char **cause)
@@ -292,17 +303,12 @@ config_load_value(struct config *cfg, const struct option_entry *o,
 	const char	*value;
 	char		*allowed;
 
-	if (lua_isboolean(L, -1))
-		value = lua_toboolean(L, -1) ? "1" : "0";
-	else if ((value = lua_tostring(L, -1)) == NULL) {
+	if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
 		xasprintf(cause, "%s: %s must be a string or a number",
 		    cfg->config_file, key);
 		return (-1);
 	}
-	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG) {
-		option_set_flag(o, cfg, *value != '0');
-		return (0);
-	}
+	value = lua_tostring(L, -1);
 	if (option_set(o, cfg, value, &allowed) != 0) {
 		xasprintf(cause, "%s: bad value for %s: %s (allowed: %s)",
 		    cfg->config_file, key, value, allowed);
@@ -332,6 +338,8 @@ config_load_pair(struct config *cfg, lua_State *L, char **cause)
 		    key);
 		return (-1);
 	}
+	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG)
+		return (config_load_flag(cfg, o, L, key, cause));
 	return (config_load_value(cfg, o, L, key, cause));
 }
 

@@ -191,6 +191,25 @@ option_load_count(const struct option_entry *o, struct config *cfg)
 	return (*(unsigned int *)option_field(o, cfg));
 }
 
+/* Parses a port: decimal digits only. Returns 0 or -1. */
+static int
+option_parse_port(const char *s, unsigned long long *out)
+{
+	unsigned long long	v = 0;
+
+	if (*s == '\0')
+		return (-1);
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > 65535)
+			return (-1);
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (*s != '\0')
+		return (-1);
+	*out = v;
+	return (0);
+}
+
 /* Parses a count with an optional k or M suffix. Returns 0 or -1. */
 static int
 option_parse_count(const char *s, unsigned long long max,
@@ -238,7 +257,10 @@ option_set_number(const struct option_entry *o, struct config *cfg,
 	unsigned long long	v;
 	int			rc;
 
-	rc = option_parse_count(value, o->max, &v);
+	if (o->type == OPTION_PORT)
+		rc = option_parse_port(value, &v);
+	else
+		rc = option_parse_count(value, o->max, &v);
 	if (rc != 0 || v < o->min || v > o->max)
 		return (-1);
 	option_store_count(o, cfg, v);

@@ -15,7 +15,7 @@ struct config_value;
 
 enum option_type {
 	OPTION_STRING,		/* char *, a copy of the text */
-	OPTION_PORT,		/* int, read as a count */
+	OPTION_PORT,		/* int, decimal digits only */
 	OPTION_COUNT,		/* int, unsigned int or size_t; k, M suffixes */
 	OPTION_SECONDS,		/* double, a fraction allowed */
 	OPTION_CHOICE,		/* int, the index of one of choices */

@@ -278,6 +278,10 @@ test_args_refused(void)
 	refused("--port", "65536",
 	    "bad value for --port: 65536 (allowed: 0 to 65535)");
 	refused("-p", "", "bad value for --port:  (allowed: 0 to 65535)");
+	refused("-p", "8k", "bad value for --port: 8k (allowed: 0 to 65535)");
+	refused("-p", "+80", "bad value for --port: +80 (allowed: 0 to 65535)");
+	refused("-p", "99999999999999999999",
+	    "bad value for --port: 99999999999999999999 (allowed: 0 to 65535)");
 	refused("--script-timeout", "3600.5", "bad value for "
 	    "--script-timeout: 3600.5 (allowed: 0 to 3600 seconds)");
 	refused("--idle-timeout", "-1", "bad value for --idle-timeout: -1 "
@@ -381,6 +385,14 @@ test_file_refused(void)
 	    "a bad choice");
 	refused_file("return { bind = {} }",
 	    "bind must be a string or a number", "a table for a string");
+	refused_file("return { max_subs = true }",
+	    "max_subs must be a string or a number", "a boolean for a count");
+	refused_file("return { echo = 'false' }", "echo must be true or false",
+	    "a string for a flag");
+	refused_file("return { no_presence = 1 }",
+	    "no_presence must be true or false", "a number for a flag");
+	refused_file("return { port = '1k' }", "bad value for port: 1k "
+	    "(allowed: 0 to 65535)", "a port with a suffix");
 	refused_file("return { scripts = 'a.lua' }",
 	    "scripts must be a list of files", "scripts not a list");
 	refused_file("return 1", "must return a table of options",
