@@ -1,94 +1,40 @@
 /*
- * Settings from the command line and from a --config Lua file. Both go
- * through config_set(), so an option means the same in either place;
- * flags on the command line override the file.
+ * Settings from the command line and from a --config Lua file. Both are
+ * read through the table of option.c, so an option means the same in
+ * either place; flags on the command line override the file.
  */
-#include <errno.h>
 #include <getopt.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "base/config.h"
-#include "base/log.h"
+#include "base/option.h"
 #include "base/xmalloc.h"
 
+/* getopt_long's value for an option without a short flag: this + index. */
+#define CONFIG_LONG_ONLY	256
+
+/* The table as getopt_long wants it; both arrays are owned. */
+struct config_getopt {
+	struct option	*longopts;
+	char		*shortopts;
+};
+
 struct config config;
-
-enum {
-	OPT_DEFAULT_CHANNEL = 256,
-	OPT_MAX_LINE,
-	OPT_MAX_PENDING,
-	OPT_MAX_CLIENTS,
-	OPT_MAX_SUBS,
-	OPT_MAX_RATE,
-	OPT_MAX_JOBS,
-	OPT_SLOW_CONSUMER,
-	OPT_SCRIPT_TIMEOUT,
-	OPT_SCRIPT_MEMORY,
-	OPT_BLOCKING_TIMEOUT,
-	OPT_IDLE_TIMEOUT,
-	OPT_SHUTDOWN_TIMEOUT,
-	OPT_ECHO,
-	OPT_NO_PRESENCE,
-	OPT_ALLOW_CONTROL,
-};
-
-static const struct option config_options[] = {
-	{ "bind", required_argument, NULL, 'b' },
-	{ "port", required_argument, NULL, 'p' },
-	{ "unix", required_argument, NULL, 'u' },
-	{ "config", required_argument, NULL, 'c' },
-	{ "threads", required_argument, NULL, 't' },
-	{ "default-channel", required_argument, NULL, OPT_DEFAULT_CHANNEL },
-	{ "max-line", required_argument, NULL, OPT_MAX_LINE },
-	{ "max-pending", required_argument, NULL, OPT_MAX_PENDING },
-	{ "max-clients", required_argument, NULL, OPT_MAX_CLIENTS },
-	{ "max-subs", required_argument, NULL, OPT_MAX_SUBS },
-	{ "max-rate", required_argument, NULL, OPT_MAX_RATE },
-	{ "max-jobs", required_argument, NULL, OPT_MAX_JOBS },
-	{ "slow-consumer", required_argument, NULL, OPT_SLOW_CONSUMER },
-	{ "script-timeout", required_argument, NULL, OPT_SCRIPT_TIMEOUT },
-	{ "script-memory", required_argument, NULL, OPT_SCRIPT_MEMORY },
-	{ "blocking-timeout", required_argument, NULL, OPT_BLOCKING_TIMEOUT },
-	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
-	{ "shutdown-timeout", required_argument, NULL, OPT_SHUTDOWN_TIMEOUT },
-	{ "echo", no_argument, NULL, OPT_ECHO },
-	{ "no-presence", no_argument, NULL, OPT_NO_PRESENCE },
-	{ "allow-control", no_argument, NULL, OPT_ALLOW_CONTROL },
-	{ "log-level", required_argument, NULL, 'l' },
-	{ "version", no_argument, NULL, 'V' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
-static const char config_short[] = "b:p:u:c:t:l:Vh";
 
 /* Sets the defaults of every setting. */
 void
 config_defaults(struct config *cfg)
 {
+	size_t	i;
+
 	memset(cfg, 0, sizeof *cfg);
-	cfg->bind = xstrdup(CONFIG_BIND);
-	cfg->port = CONFIG_PORT;
-	cfg->threads = CONFIG_THREADS;
-	cfg->default_channel = xstrdup(CONFIG_CHANNEL);
-	cfg->max_line = CONFIG_MAX_LINE;
-	cfg->max_pending = CONFIG_MAX_PENDING;
-	cfg->max_clients = CONFIG_MAX_CLIENTS;
-	cfg->max_subs = CONFIG_MAX_SUBS;
-	cfg->max_jobs = CONFIG_MAX_JOBS;
-	cfg->script_timeout = CONFIG_SCRIPT_TIMEOUT;
-	cfg->script_memory = CONFIG_SCRIPT_MEMORY;
-	cfg->blocking_timeout = CONFIG_BLOCKING_TIMEOUT;
-	cfg->shutdown_timeout = CONFIG_SHUTDOWN_TIMEOUT;
-	cfg->presence = 1;
-	cfg->log_level = LOG_INFO;
+	for (i = 0; i < option_count; i++)
+		option_default(&option_table[i], cfg);
 }
 
 /* Frees what the settings hold. */
@@ -96,196 +42,34 @@ void
 config_free(struct config *cfg)
 {
 	size_t	i;
+	char	**s;
 
-	free(cfg->bind);
-	free(cfg->unix_path);
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].type != OPTION_STRING)
+			continue;
+		s = option_field(&option_table[i], cfg);
+		free(*s);
+	}
 	free(cfg->config_file);
-	free(cfg->default_channel);
 	for (i = 0; i < cfg->nscripts; i++)
 		free(cfg->scripts[i]);
 	free(cfg->scripts);
 	memset(cfg, 0, sizeof *cfg);
 }
 
-/* Prints the usage. */
-void
-config_usage(void)
+/*
+ * Fills v with the next setting scripts see (lc.config), from *i, which
+ * starts at 0. Returns 1, or 0 past the last.
+ */
+int
+config_next(struct config *cfg, size_t *i, struct config_value *v)
 {
-	printf("usage: linecast [OPTIONS] [SCRIPT.lua ...]\n"
-"  -b, --bind ADDR             address to listen on (default %s)\n"
-"  -p, --port PORT             TCP port (default %d; 0 = pick a free one)\n"
-"  -u, --unix PATH             also listen on a Unix socket\n"
-"  -c, --config FILE           a Lua file returning a table of options\n"
-"  -t, --threads N             blocking-hook workers (default %d)\n"
-"      --default-channel NAME  joined on connect (default %s; \"\" = none)\n"
-"      --max-line BYTES        longest input line (default %d)\n"
-"      --max-pending BYTES     unsent output per client (default 4M)\n"
-"      --max-clients N         connections (default %d)\n"
-"      --max-subs N            /sub patterns per client (default %d)\n"
-"      --max-rate N            input lines a second per client (0 = no limit)\n"
-"      --max-jobs N            queued blocking jobs (default %d)\n"
-"      --slow-consumer drop|disconnect   policy past max-pending (drop)\n"
-"      --script-timeout SECONDS    abort a hook running longer (default 1)\n"
-"      --script-memory MB          memory cap of each Lua state (default %d)\n"
-"      --blocking-timeout SECONDS  blocking call deadline (default 30)\n"
-"      --idle-timeout SECONDS      close silent clients (default 0 = never)\n"
-"      --shutdown-timeout SECONDS  flush deadline on SIGTERM (default 5)\n"
-"      --echo                  senders get their own messages\n"
-"      --no-presence           no join/part/quit/nick events\n"
-"      --allow-control         do not replace control bytes in messages\n"
-"  -l, --log-level LEVEL       error, warn, info or debug (default info)\n"
-"  -V, --version               print the version\n"
-"  -h, --help                  print this help\n",
-	    CONFIG_BIND, CONFIG_PORT, CONFIG_THREADS, CONFIG_CHANNEL,
-	    CONFIG_MAX_LINE, CONFIG_MAX_CLIENTS, CONFIG_MAX_SUBS,
-	    CONFIG_MAX_JOBS, CONFIG_SCRIPT_MEMORY);
-}
-
-/* Parses a count within [min, max]. Returns 0 or -1. */
-static int
-config_count(const char *s, unsigned long long min, unsigned long long max,
-    size_t *out)
-{
-	unsigned long long	 v, mult = 1;
-	char			*end;
-
-	errno = 0;
-	if (*s == '-' || *s == '\0')
-		return (-1);
-	v = strtoull(s, &end, 10);
-	if (strcasecmp(end, "k") == 0)
-		mult = 1024;
-	else if (strcasecmp(end, "m") == 0)
-		mult = 1024 * 1024;
-	else if (*end != '\0')
-		return (-1);
-	if (errno != 0 || v > max / mult || v * mult < min)
-		return (-1);
-	*out = (size_t)(v * mult);
-	return (0);
-}
-
-/* Parses seconds, fractions allowed, within [0, max]. Returns 0 or -1. */
-static int
-config_seconds(const char *s, double max, double *out)
-{
-	char	*end;
-	double	 v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (*s == '\0' || *end != '\0' || errno != 0 || !isfinite(v) ||
-	    v < 0 || v > max)
-		return (-1);
-	*out = v;
-	return (0);
-}
-
-/* Replaces a string setting. */
-static void
-config_string(char **field, const char *value)
-{
-	free(*field);
-	*field = xstrdup(value);
-}
-
-/* Sets a setting whose value is a count. Returns 0 or -1. */
-static int
-config_set_count(struct config *cfg, int opt, const char *value)
-{
-	size_t	v;
-
-	switch (opt) {
-	case 'p':
-		if (config_count(value, 0, 65535, &v) != 0)
-			return (-1);
-		cfg->port = (int)v;
+	while (*i < option_count && option_table[*i].shown == NULL)
+		(*i)++;
+	if (*i >= option_count)
 		return (0);
-	case 't':
-		if (config_count(value, 1, 256, &v) != 0)
-			return (-1);
-		cfg->threads = (int)v;
-		return (0);
-	case OPT_MAX_LINE:
-		return (config_count(value, 16, 64 << 20, &cfg->max_line));
-	case OPT_MAX_PENDING:
-		return (config_count(value, 1024, SIZE_MAX / 4,
-		    &cfg->max_pending));
-	case OPT_MAX_CLIENTS:
-		return (config_count(value, 1, 10000000, &cfg->max_clients));
-	case OPT_MAX_SUBS:
-		return (config_count(value, 0, 10000000, &cfg->max_subs));
-	case OPT_MAX_JOBS:
-		return (config_count(value, 1, 10000000, &cfg->max_jobs));
-	case OPT_SCRIPT_MEMORY:
-		return (config_count(value, 1, 1 << 20, &cfg->script_memory));
-	case OPT_MAX_RATE:
-		if (config_count(value, 0, 10000000, &v) != 0)
-			return (-1);
-		cfg->max_rate = (unsigned int)v;
-		return (0);
-	}
-	return (-1);
-}
-
-/* Sets one option from its text value. Returns 0, or -1 if it is bad. */
-static int
-config_set(struct config *cfg, int opt, const char *value)
-{
-	enum log_level	level;
-
-	switch (opt) {
-	case 'b':
-		config_string(&cfg->bind, value);
-		return (0);
-	case 'u':
-		config_string(&cfg->unix_path, value);
-		return (0);
-	case OPT_DEFAULT_CHANNEL:
-		config_string(&cfg->default_channel, value);
-		return (0);
-	case OPT_SLOW_CONSUMER:
-		if (strcmp(value, "drop") != 0 &&
-		    strcmp(value, "disconnect") != 0)
-			return (-1);
-		cfg->slow_disconnect = strcmp(value, "disconnect") == 0;
-		return (0);
-	case OPT_SCRIPT_TIMEOUT:
-		return (config_seconds(value, 3600, &cfg->script_timeout));
-	case OPT_BLOCKING_TIMEOUT:
-		return (config_seconds(value, 86400, &cfg->blocking_timeout));
-	case OPT_IDLE_TIMEOUT:
-		return (config_seconds(value, 86400 * 365, &cfg->idle_timeout));
-	case OPT_SHUTDOWN_TIMEOUT:
-		return (config_seconds(value, 3600, &cfg->shutdown_timeout));
-	case OPT_ECHO:
-		cfg->echo = *value != '0';
-		return (0);
-	case OPT_NO_PRESENCE:
-		cfg->presence = *value == '0';
-		return (0);
-	case OPT_ALLOW_CONTROL:
-		cfg->allow_control = *value != '0';
-		return (0);
-	case 'l':
-		if (log_parse_level(value, &level) != 0)
-			return (-1);
-		cfg->log_level = (int)level;
-		return (0);
-	}
-	return (config_set_count(cfg, opt, value));
-}
-
-/* Returns the long name of an option, for messages. */
-static const char *
-config_name(int opt)
-{
-	const struct option	*o;
-
-	for (o = config_options; o->name != NULL; o++)
-		if (o->val == opt)
-			return (o->name);
-	return ("?");
+	option_value(&option_table[(*i)++], cfg, v);
+	return (1);
 }
 
 /* Adds a script to run. */
@@ -322,6 +106,136 @@ config_check(struct config *cfg, char **cause)
 	return (0);
 }
 
+/* Makes the arrays of getopt_long from the table. */
+static void
+config_getopt_make(struct config_getopt *g)
+{
+	const struct option_entry	*o;
+	struct option			*lo;
+	size_t				 i, n = 0;
+
+	g->longopts = xcalloc(option_count + 1, sizeof *g->longopts);
+	g->shortopts = xcalloc(2 * option_count + 1, 1);
+	for (i = 0; i < option_count; i++) {
+		o = &option_table[i];
+		lo = &g->longopts[i];
+		lo->name = o->name;
+		lo->has_arg = option_takes_value(o) ? required_argument :
+		    no_argument;
+		lo->val = o->flag != 0 ? o->flag : CONFIG_LONG_ONLY + (int)i;
+		if (o->flag == 0)
+			continue;
+		g->shortopts[n++] = (char)o->flag;
+		if (option_takes_value(o))
+			g->shortopts[n++] = ':';
+	}
+}
+
+/* Frees the arrays of getopt_long. */
+static void
+config_getopt_free(struct config_getopt *g)
+{
+	free(g->longopts);
+	free(g->shortopts);
+}
+
+/* Returns the option for what getopt_long returned, or NULL. */
+static const struct option_entry *
+config_getopt_entry(int opt)
+{
+	size_t	i;
+
+	if (opt >= CONFIG_LONG_ONLY &&
+	    (size_t)(opt - CONFIG_LONG_ONLY) < option_count)
+		return (&option_table[opt - CONFIG_LONG_ONLY]);
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].flag != 0 && option_table[i].flag == opt)
+			return (&option_table[i]);
+	}
+	return (NULL);
+}
+
+/* Loads the --config files named on the command line. Returns 0 or -1. */
+static int
+config_load_files(struct config *cfg, int argc, char **argv,
+    struct config_getopt *g, char **cause)
+{
+	int	opt;
+
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, g->shortopts, g->longopts,
+	    NULL)) != -1) {
+		if (opt == 'c' && config_load_file(cfg, optarg, cause) != 0)
+			return (-1);
+	}
+	return (0);
+}
+
+/* Runs --help or --version. Returns 1, or 0 for --config (loaded). */
+static int
+config_action(const struct option_entry *o)
+{
+	switch (o->flag) {
+	case 'h':
+		option_usage(stdout);
+		return (1);
+	case 'V':
+		printf("linecast %s\n", PACKAGE_VERSION);
+		return (1);
+	}
+	return (0);
+}
+
+/*
+ * Applies one option of the command line; word is how it was written.
+ * Returns 0, 1 when -h or -V was handled, or -1 with a cause.
+ */
+static int
+config_apply(struct config *cfg, int opt, const char *value,
+    const char *word, char **cause)
+{
+	const struct option_entry	*o;
+	char				*allowed;
+
+	if ((o = config_getopt_entry(opt)) == NULL) {
+		xasprintf(cause, "unknown option or missing value: %s", word);
+		return (-1);
+	}
+	if (o->type == OPTION_ACTION)
+		return (config_action(o));
+	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG) {
+		option_set_flag(o, cfg, 1);
+		return (0);
+	}
+	if (option_set(o, cfg, value, &allowed) != 0) {
+		xasprintf(cause, "bad value for --%s: %s (allowed: %s)",
+		    o->name, value, allowed);
+		free(allowed);
+		return (-1);
+	}
+	return (0);
+}
+
+/* Applies the command line's options and scripts. Returns as above. */
+static int
+config_apply_args(struct config *cfg, int argc, char **argv,
+    struct config_getopt *g, char **cause)
+{
+	int	opt, rc;
+
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, g->shortopts, g->longopts,
+	    NULL)) != -1) {
+		rc = config_apply(cfg, opt, optarg, argv[optind - 1], cause);
+		if (rc != 0)
+			return (rc);
+	}
+	for (; optind < argc; optind++)
+		config_add_script(cfg, argv[optind]);
+	return (0);
+}
+
 /*
  * Parses the command line, loading a --config file first so that flags
  * override it. Returns 0 to run, 1 when -h or -V was handled, -1 on an
@@ -330,62 +244,17 @@ config_check(struct config *cfg, char **cause)
 int
 config_parse_args(struct config *cfg, int argc, char **argv, char **cause)
 {
-	int	opt;
+	struct config_getopt	g;
+	int			rc;
 
-	opterr = 0;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, config_short, config_options,
-	    NULL)) != -1) {
-		if (opt == 'c' && config_load_file(cfg, optarg, cause) != 0)
-			return (-1);
-	}
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, config_short, config_options,
-	    NULL)) != -1) {
-		switch (opt) {
-		case 'h':
-			config_usage();
-			return (1);
-		case 'V':
-			printf("linecast %s\n", PACKAGE_VERSION);
-			return (1);
-		case 'c':
-			break;
-		case '?':
-			xasprintf(cause, "unknown option or missing value: %s",
-			    argv[optind - 1]);
-			return (-1);
-		default:
-			if (config_set(cfg, opt, optarg != NULL ? optarg : "1")
-			    != 0) {
-				xasprintf(cause, "bad value for --%s: %s",
-				    config_name(opt), optarg);
-				return (-1);
-			}
-		}
-	}
-	for (; optind < argc; optind++)
-		config_add_script(cfg, argv[optind]);
-	return (config_check(cfg, cause));
-}
-
-/* Returns the option whose long name is a table key ('_' for '-'). */
-static int
-config_find_key(const char *key)
-{
-	const struct option	*o;
-	char			 name[64];
-	size_t			 i;
-
-	for (i = 0; key[i] != '\0' && i < sizeof name - 1; i++)
-		name[i] = key[i] == '_' ? '-' : key[i];
-	name[i] = '\0';
-	for (o = config_options; o->name != NULL; o++) {
-		if (strcmp(o->name, name) == 0 && o->val != 'c' &&
-		    o->val != 'V' && o->val != 'h')
-			return (o->val);
-	}
-	return (-1);
+	config_getopt_make(&g);
+	rc = config_load_files(cfg, argc, argv, &g, cause);
+	if (rc == 0)
+		rc = config_apply_args(cfg, argc, argv, &g, cause);
+	config_getopt_free(&g);
+	if (rc == 0)
+		rc = config_check(cfg, cause);
+	return (rc);
 }
 
 /* Applies the table's "scripts" list. Returns 0 or -1. */
@@ -412,12 +281,49 @@ config_load_scripts(struct config *cfg, lua_State *L, char **cause)
 	return (0);
 }
 
+/* Applies a flag's true or false from the top of the stack. */
+static int
+config_load_flag(struct config *cfg, const struct option_entry *o,
+    lua_State *L, const char *key, char **cause)
+{
+	if (!lua_isboolean(L, -1)) {
+		xasprintf(cause, "%s: %s must be true or false",
+		    cfg->config_file, key);
+		return (-1);
+	}
+	option_set_flag(o, cfg, lua_toboolean(L, -1));
+	return (0);
+}
+
+/* Applies a string or a number from the top of the stack. */
+static int
+config_load_value(struct config *cfg, const struct option_entry *o,
+    lua_State *L, const char *key, char **cause)
+{
+	const char	*value;
+	char		*allowed;
+
+	if (lua_type(L, -1) != LUA_TSTRING && lua_type(L, -1) != LUA_TNUMBER) {
+		xasprintf(cause, "%s: %s must be a string or a number",
+		    cfg->config_file, key);
+		return (-1);
+	}
+	value = lua_tostring(L, -1);
+	if (option_set(o, cfg, value, &allowed) != 0) {
+		xasprintf(cause, "%s: bad value for %s: %s (allowed: %s)",
+		    cfg->config_file, key, value, allowed);
+		free(allowed);
+		return (-1);
+	}
+	return (0);
+}
+
 /* Applies one key = value of the table on the stack's top - 1, top. */
 static int
 config_load_pair(struct config *cfg, lua_State *L, char **cause)
 {
-	const char	*key, *value;
-	int		 opt;
+	const struct option_entry	*o;
+	const char			*key;
 
 	if (lua_type(L, -2) != LUA_TSTRING) {
 		xasprintf(cause, "%s: option names must be strings",
@@ -427,24 +333,14 @@ config_load_pair(struct config *cfg, lua_State *L, char **cause)
 	key = lua_tostring(L, -2);
 	if (strcmp(key, "scripts") == 0)
 		return (config_load_scripts(cfg, L, cause));
-	if ((opt = config_find_key(key)) == -1) {
+	if ((o = option_find_key(key)) == NULL) {
 		xasprintf(cause, "%s: unknown option %s", cfg->config_file,
 		    key);
 		return (-1);
 	}
-	if (lua_isboolean(L, -1))
-		value = lua_toboolean(L, -1) ? "1" : "0";
-	else if ((value = lua_tostring(L, -1)) == NULL) {
-		xasprintf(cause, "%s: %s must be a string or a number",
-		    cfg->config_file, key);
-		return (-1);
-	}
-	if (config_set(cfg, opt, value) != 0) {
-		xasprintf(cause, "%s: bad value for %s: %s", cfg->config_file,
-		    key, value);
-		return (-1);
-	}
-	return (0);
+	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG)
+		return (config_load_flag(cfg, o, L, key, cause));
+	return (config_load_value(cfg, o, L, key, cause));
 }
 
 /*
@@ -457,7 +353,8 @@ config_load_file(struct config *cfg, const char *path, char **cause)
 	lua_State	*L;
 	int		 rc = 0;
 
-	config_string(&cfg->config_file, path);
+	free(cfg->config_file);
+	cfg->config_file = xstrdup(path);
 	L = luaL_newstate();
 	luaL_openlibs(L);
 	if (luaL_dofile(L, path) != LUA_OK) {

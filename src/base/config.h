@@ -1,26 +1,14 @@
 /*
- * The server's settings, with every bound and its default named in one
- * place. Filled once at start-up by config.c (command line and --config
- * file); read-only after that, from the loop thread.
+ * The server's settings. Each option's default, bounds and help are in the
+ * table of option.c. Filled once at start-up by config.c (command line and
+ * --config file); read-only after that, from the loop thread.
  */
 #ifndef CONFIG_H
 #define CONFIG_H
 
 #include <stddef.h>
 
-#define CONFIG_PORT		7000
-#define CONFIG_BIND		"127.0.0.1"
-#define CONFIG_CHANNEL		"lobby"
-#define CONFIG_THREADS		4
-#define CONFIG_MAX_LINE		4096		/* bytes, without LF */
-#define CONFIG_MAX_PENDING	(4 << 20)	/* unsent output bytes */
-#define CONFIG_MAX_CLIENTS	10000
-#define CONFIG_MAX_SUBS		1000		/* /sub patterns per conn */
-#define CONFIG_SCRIPT_TIMEOUT	1.0		/* seconds */
-#define CONFIG_SCRIPT_MEMORY	64		/* MiB per Lua state */
-#define CONFIG_BLOCKING_TIMEOUT	30.0		/* seconds */
-#define CONFIG_SHUTDOWN_TIMEOUT	5.0		/* seconds */
-#define CONFIG_MAX_JOBS		1024		/* queued blocking jobs */
+/* Bounds that are not options. */
 #define CONFIG_INPUT_MAX	(64 << 10)	/* unprocessed input bytes,
 						   beyond one line window */
 #define CONFIG_FDS_RESERVED	32		/* fds kept for listeners,
@@ -66,12 +54,28 @@ struct config {
 	size_t		 nscripts;
 };
 
+/* One setting as scripts see it (lc.config), from config_next(). */
+enum config_value_type {
+	CONFIG_STRING,
+	CONFIG_INTEGER,
+	CONFIG_NUMBER,
+	CONFIG_BOOLEAN,
+};
+struct config_value {
+	const char		*key;		/* static, from the table */
+	enum config_value_type	 type;
+	const char		*string;	/* NULL when not set */
+	long long		 integer;
+	double			 number;
+	int			 boolean;
+};
+
 extern struct config config;
 
 void	config_defaults(struct config *);
 int	config_parse_args(struct config *, int, char **, char **);
 int	config_load_file(struct config *, const char *, char **);
+int	config_next(struct config *, size_t *, struct config_value *);
 void	config_free(struct config *);
-void	config_usage(void);
 
 #endif

@@ -604,45 +604,27 @@ module_cancel_timers(lua_State *L)
 void
 module_push_config(lua_State *L)
 {
-	lua_createtable(L, 0, 24);
-	lua_pushstring(L, config.bind);
-	lua_setfield(L, -2, "bind");
-	lua_pushinteger(L, config.port);
-	lua_setfield(L, -2, "port");
-	lua_pushstring(L, config.default_channel);
-	lua_setfield(L, -2, "default_channel");
-	lua_pushinteger(L, config.threads);
-	lua_setfield(L, -2, "threads");
-	lua_pushinteger(L, (lua_Integer)config.max_line);
-	lua_setfield(L, -2, "max_line");
-	lua_pushinteger(L, (lua_Integer)config.max_pending);
-	lua_setfield(L, -2, "max_pending");
-	lua_pushinteger(L, (lua_Integer)config.max_clients);
-	lua_setfield(L, -2, "max_clients");
-	lua_pushinteger(L, (lua_Integer)config.max_subs);
-	lua_setfield(L, -2, "max_subs");
-	lua_pushinteger(L, config.max_rate);
-	lua_setfield(L, -2, "max_rate");
-	lua_pushstring(L, config.slow_disconnect ? "disconnect" : "drop");
-	lua_setfield(L, -2, "slow_consumer");
-	lua_pushnumber(L, config.script_timeout);
-	lua_setfield(L, -2, "script_timeout");
-	lua_pushinteger(L, (lua_Integer)config.script_memory);
-	lua_setfield(L, -2, "script_memory");
-	lua_pushnumber(L, config.blocking_timeout);
-	lua_setfield(L, -2, "blocking_timeout");
-	lua_pushnumber(L, config.idle_timeout);
-	lua_setfield(L, -2, "idle_timeout");
-	lua_pushnumber(L, config.shutdown_timeout);
-	lua_setfield(L, -2, "shutdown_timeout");
-	lua_pushinteger(L, (lua_Integer)config.max_jobs);
-	lua_setfield(L, -2, "max_jobs");
-	lua_pushboolean(L, config.echo);
-	lua_setfield(L, -2, "echo");
-	lua_pushboolean(L, config.presence);
-	lua_setfield(L, -2, "presence");
-	lua_pushboolean(L, config.allow_control);
-	lua_setfield(L, -2, "allow_control");
+	struct config_value	v;
+	size_t			i = 0;
+
+	lua_newtable(L);
+	while (config_next(&config, &i, &v)) {
+		switch (v.type) {
+		case CONFIG_STRING:
+			lua_pushstring(L, v.string);
+			break;
+		case CONFIG_INTEGER:
+			lua_pushinteger(L, (lua_Integer)v.integer);
+			break;
+		case CONFIG_NUMBER:
+			lua_pushnumber(L, (lua_Number)v.number);
+			break;
+		case CONFIG_BOOLEAN:
+			lua_pushboolean(L, v.boolean);
+			break;
+		}
+		lua_setfield(L, -2, v.key);
+	}
 }
 
 static const luaL_Reg module_conn_methods[] = {
