@@ -30,6 +30,9 @@
 #ifndef CONN_COPY_MAX
 #define CONN_COPY_MAX	2048
 #endif
+/* Bytes of a reply that conn_reply() assembles on the stack; longer ones
+ * take the slow way. */
+#define CONN_REPLY_MAX	256
 /* Bytes read from a socket in one go. */
 #ifndef CONN_READ_SIZE
 #define CONN_READ_SIZE	(16 << 10)
@@ -426,6 +429,37 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	conn_vappend(c, fmt, ap);
 	va_end(ap);
 	conn_write(c, "\n", 1);
+}
+
+/*
+ * Queues the reply line "HEAD ARG", or "HEAD ARG N" if n is 0 or more,
+ * never dropped: assembled from its pieces, without a format, for the
+ * replies that go with every message (+PUB, +MSG).
+ */
+void
+conn_reply(struct conn *c, const char *head, size_t hlen, const char *arg,
+    size_t alen, long n)
+{
+	char	buf[CONN_REPLY_MAX], *p = buf;
+
+	if (hlen + alen + MSG_DECIMAL_MAX + 3 > sizeof buf) {
+		conn_append(c, "%.*s %.*s", (int)hlen, head, (int)alen, arg);
+		if (n >= 0)
+			conn_append(c, " %ld", n);
+		conn_write(c, "\n", 1);
+		return;
+	}
+	memcpy(p, head, hlen);
+	p += hlen;
+	*p++ = ' ';
+	memcpy(p, arg, alen);
+	p += alen;
+	if (n >= 0) {
+		*p++ = ' ';
+		p += msg_decimal(p, (uint64_t)n);
+	}
+	*p++ = '\n';
+	conn_write(c, buf, (size_t)(p - buf));
 }
 
 /*

@@ -10,7 +10,6 @@
  * first, so every order holds. The outcome reaches each publish's done at
  * the barrier.
  */
-#include <stdio.h>
 #include <string.h>
 
 #include "base/config.h"
@@ -115,7 +114,11 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 		return (rc);
 	publish_barrier();
 	if (to != NULL) {
-		chlen = (size_t)snprintf(inbox, sizeof inbox, "@%s", to->name);
+		/* The inbox as its owner's name is spelt. */
+		inbox[0] = '@';
+		chlen = strlen(to->name);
+		memcpy(inbox + 1, to->name, chlen + 1);
+		chlen++;
 		channel = inbox;
 	}
 	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);

@@ -92,7 +92,8 @@ hooks_push_command(const char *name, size_t len)
 	char		 key[64];
 	size_t		 i;
 
-	if (st == NULL || len == 0 || len >= sizeof key)
+	/* Most states have no commands: no lookup per command line. */
+	if (st == NULL || st->commands == 0 || len == 0 || len >= sizeof key)
 		return (0);
 	for (i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?

@@ -369,6 +369,7 @@ module_lc_command(lua_State *L)
 	lua_pushstring(L, luaL_optstring(L, 3, "(no help)"));
 	lua_rawseti(L, -2, 2);
 	lua_setfield(L, -2, name);
+	state_of(L)->commands++;
 	return (0);
 }
 
