@@ -436,17 +436,20 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
 }
 
-/* A /pub is done: its reply. */
+/* count /pubs are done: their replies. */
 static void
-cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n)
+cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n,
+    unsigned int count)
 {
 	int	 skip = n == ERROR_NO_SUCH_NAME;
 
-	if (n < 0)
+	if (n >= 0) {
+		conn_reply(c, "+PUB", 4, channel, chlen, n, count);
+		return;
+	}
+	while (count-- > 0)
 		cmd_error(c, (int)n, "%.*s", (int)chlen - skip,
 		    channel + skip);
-	else
-		conn_reply(c, "+PUB", 4, channel, chlen, n);
 }
 
 /* /pub CHANNEL TEXT */
@@ -457,15 +460,17 @@ cmd_pub(struct conn *c, struct cmd_args *a)
 	    a->text_len, cmd_pub_done);
 }
 
-/* A /msg is done: its reply. */
+/* A /msg is done: its reply (count is 1: private messages are never in a
+ * block). */
 static void
-cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n)
+cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n,
+    unsigned int count)
 {
 	if (n < 0)
 		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)chlen - 1,
 		    channel + 1);
 	else
-		conn_reply(c, "+MSG", 4, channel + 1, chlen - 1, -1);
+		conn_reply(c, "+MSG", 4, channel + 1, chlen - 1, -1, 1);
 }
 
 /* /msg NAME TEXT */

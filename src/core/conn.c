@@ -431,22 +431,50 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	conn_write(c, "\n", 1);
 }
 
+/* Queues count copies of a line of len bytes (its LF included). */
+static void
+conn_write_copies(struct conn *c, const char *line, size_t len,
+    unsigned int count)
+{
+	struct evbuffer_iovec	 v;
+	char			*p;
+
+	if (c->fd == -1 || count == 0)
+		return;
+	if (count == 1 || len > SIZE_MAX / count ||
+	    evbuffer_reserve_space(c->out, (ev_ssize_t)(len * count), &v,
+	    1) != 1) {
+		while (count-- > 0)
+			evbuffer_add(c->out, line, len);
+	} else {
+		for (p = v.iov_base; count-- > 0; p += len)
+			memcpy(p, line, len);
+		v.iov_len = (size_t)(p - (char *)v.iov_base);
+		evbuffer_commit_space(c->out, &v, 1);
+	}
+	conn_schedule(c);
+}
+
 /*
- * Queues the reply line "HEAD ARG", or "HEAD ARG N" if n is 0 or more,
- * never dropped: assembled from its pieces, without a format, for the
- * replies that go with every message (+PUB, +MSG).
+ * Queues count copies of the reply line "HEAD ARG", or "HEAD ARG N" if n
+ * is 0 or more, never dropped: assembled from its pieces, without a
+ * format, for the replies that go with every message (+PUB, +MSG); a
+ * block of count messages gets its count replies in one go.
  */
 void
 conn_reply(struct conn *c, const char *head, size_t hlen, const char *arg,
-    size_t alen, long n)
+    size_t alen, long n, unsigned int count)
 {
 	char	buf[CONN_REPLY_MAX], *p = buf;
 
 	if (hlen + alen + MSG_DECIMAL_MAX + 3 > sizeof buf) {
-		conn_append(c, "%.*s %.*s", (int)hlen, head, (int)alen, arg);
-		if (n >= 0)
-			conn_append(c, " %ld", n);
-		conn_write(c, "\n", 1);
+		while (count-- > 0) {
+			conn_append(c, "%.*s %.*s", (int)hlen, head,
+			    (int)alen, arg);
+			if (n >= 0)
+				conn_append(c, " %ld", n);
+			conn_write(c, "\n", 1);
+		}
 		return;
 	}
 	memcpy(p, head, hlen);
@@ -459,7 +487,7 @@ conn_reply(struct conn *c, const char *head, size_t hlen, const char *arg,
 		p += msg_decimal(p, (uint64_t)n);
 	}
 	*p++ = '\n';
-	conn_write(c, buf, (size_t)(p - buf));
+	conn_write_copies(c, buf, (size_t)(p - buf), count);
 }
 
 /*

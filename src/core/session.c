@@ -159,10 +159,11 @@ session_take_token(struct conn *c)
 	return (0);
 }
 
-/* A text line's publish failed after its hooks: say why. */
+/* A text line's publish failed after its hooks: say why (count is 1:
+ * a block's outcome is never an error). */
 static void
 session_publish_done(struct conn *c, const char *channel, size_t chlen,
-    long n)
+    long n, unsigned int count)
 {
 	if (n < 0)
 		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);

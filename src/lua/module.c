@@ -7,6 +7,11 @@
  * that fails, or finds it closing, means "closed". One userdata per
  * connection is cached so that scripts can key tables by it; its user
  * value is conn.data.
+ *
+ * A publish or line hook runs while a block of earlier messages may be
+ * open (core/publish.h): every binding whose effect someone could see
+ * before those messages (output, a close, membership, a rename, the
+ * counters) sends the block first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -125,6 +130,7 @@ module_conn_send(lua_State *L)
 	size_t		 len;
 	const char	*line = luaL_checklstring(L, 2, &len);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	conn_write(c, line, len);
@@ -139,6 +145,7 @@ module_conn_close(lua_State *L)
 {
 	struct conn	*c = module_conn(L, 1, 1);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	conn_close(c, luaL_optstring(L, 2, "closed"));
@@ -155,6 +162,7 @@ module_conn_join(lua_State *L)
 	const char	*ch = luaL_checklstring(L, 2, &len);
 	int		 rc;
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	if ((rc = broker_join(c, ch, len)) < 0)
@@ -173,6 +181,7 @@ module_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
 	size_t		 len;
 	const char	*s = luaL_checklstring(L, 2, &len);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	return (module_result(L, fn(c, s, len)));
@@ -473,6 +482,7 @@ module_add_stat(const char *name, uint64_t value, void *arg)
 static int
 module_lc_stats(lua_State *L)
 {
+	publish_barrier();
 	lua_newtable(L);
 	stats_each(module_add_stat, L);
 	return (1);

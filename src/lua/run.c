@@ -4,7 +4,9 @@
  * that yields has registered what it waits for (run_yield); when that
  * comes, run_wake() resumes it through the same run_resume(). When it
  * ends, the hook's continuation runs and, if the run had suspended its
- * connection's input, the session goes on with its next line.
+ * connection's input, the session goes on with its next line. A run that
+ * suspends sends the open block of messages first (core/publish.h), so
+ * that what it holds comes after them.
  *
  * A reload makes a new main state; the old one is retired and closed once
  * the runs suspended in it (and the holds on it) are gone.
@@ -19,6 +21,7 @@
 #include "base/stats.h"
 #include "base/xmalloc.h"
 #include "core/conn.h"
+#include "core/publish.h"
 #include "core/session.h"
 #include "lua/run.h"
 #include "lua/state.h"
@@ -252,6 +255,7 @@ run_error(struct run *run, const char *what)
 	stats.hook_errors++;
 	if (c == NULL || c->dead || !run->binds_input)
 		return;
+	publish_barrier();	/* the replies before this one first */
 	conn_printf(c, "-ERR script-error");
 	if (run->kind == RUN_HOOK && run->call.event == HOOKS_CONNECT)
 		conn_close(c, "script-error");
@@ -292,6 +296,7 @@ run_finish_command(struct run *run, lua_State *co, int nres)
 
 	if (c->dead)
 		return;
+	publish_barrier();
 	if (nres == 0 || lua_isnil(co, -nres)) {
 		conn_printf(c, "+%s", run->command);
 		return;
@@ -342,6 +347,9 @@ run_resume(struct run *run, int nargs)
 	run_nesting--;
 	run_running = saved;
 	if (rc == LUA_YIELD && run->wait != RUN_RUNNING) {
+		/* What it waits for may take a while: the messages before
+		 * the one it holds go out now. */
+		publish_barrier();
 		lua_pop(run->co.co, nres);
 		if (!run->suspended)
 			run_suspend(run);
