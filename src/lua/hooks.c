@@ -20,13 +20,14 @@
 
 int	hooks_active[HOOKS_NEVENTS];
 
-/* Pushes a hook's arguments for the chain runner. Returns how many. */
+/* Pushes a hook's arguments for the chain runner. Returns how many.
+ * The outermost publish hook reuses its msg table (reuse). */
 static int
-hooks_push_args(lua_State *L, struct hooks_call *call)
+hooks_push_args(lua_State *L, struct hooks_call *call, int reuse)
 {
 	switch (call->event) {
 	case HOOKS_PUBLISH:
-		return (module_push_msg(L, call));
+		return (module_push_msg(L, call, reuse));
 	case HOOKS_SHUTDOWN:
 		return (0);
 	default:
@@ -52,13 +53,17 @@ hooks_push_args(lua_State *L, struct hooks_call *call)
 /*
  * Runs an event's handlers. With none, the continuation runs at once with
  * "go on". Returns whether the hook suspended.
+ *
+ * The outermost hook (no run running) reuses the msg table of the last
+ * publish, unless a run that suspended holds it: then it is dropped, and
+ * the next one is new. A nested hook gets a table of its own.
  */
 enum hooks_status
 hooks_run(struct hooks_call *call)
 {
 	struct state	*st = run_main;
 	struct run	*run;
-	int		 nargs, binds;
+	int		 nargs, binds, outer;
 
 	call->go = 1;
 	call->reason = NULL;
@@ -73,14 +78,18 @@ hooks_run(struct hooks_call *call)
 		stats.hook_errors++;
 		return (HOOKS_DONE);
 	}
+	outer = run_depth() == 0;
 	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
 	lua_pushstring(st->L, run_event_name(call->event));
-	nargs = 1 + hooks_push_args(st->L, call);
+	nargs = 1 + hooks_push_args(st->L, call, outer);
 	run = run_spawn(st, RUN_HOOK, nargs);
-	binds = run_depth() == 0 && call->conn != NULL &&
-	    call->event != HOOKS_DISCONNECT;
+	binds = outer && call->conn != NULL && call->event != HOOKS_DISCONNECT;
 	run_bind(run, call, binds);
-	return (run_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE);
+	if (!run_resume(run, nargs))
+		return (HOOKS_DONE);
+	if (outer && call->event == HOOKS_PUBLISH)
+		module_drop_msg(st->L);
+	return (HOOKS_SUSPENDED);
 }
 
 /* Pushes the main state's entry {fn, help} for a script command, or

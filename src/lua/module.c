@@ -33,6 +33,8 @@
 
 #define MODULE_CONN	"linecast.conn"
 #define MODULE_TIMER	"linecast.timer"
+#define MODULE_MSG	"linecast.msg"	/* the reused msg's metatable */
+#define MODULE_LAST_MSG	"linecast.lastmsg" /* the reused msg */
 
 /* A timer: anchored in the registry's timer table while armed. */
 struct module_timer {
@@ -108,11 +110,72 @@ module_forget_conn(lua_State *L, uint64_t id)
 	lua_pop(L, 1);
 }
 
-/* Pushes a publish hook's msg table {channel, sender, text}. Returns 1. */
-int
-module_push_msg(lua_State *L, struct hooks_call *call)
+/* Set when a handler adds a field to a reused msg table. */
+static int	module_msg_added;
+
+/* __newindex of a reused msg: a field it did not have is added (and
+ * scrubbed before the table is reused). */
+static int
+module_msg_newindex(lua_State *L)
 {
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	module_msg_added = 1;
+	return (0);
+}
+
+/* Removes every field of the table on the stack's top but channel,
+ * sender and text: what a handler added to a reused msg. */
+static void
+module_scrub_msg(lua_State *L)
+{
+	const char	*key;
+
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		lua_pop(L, 1);
+		key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) :
+		    NULL;
+		if (key != NULL && (strcmp(key, "channel") == 0 ||
+		    strcmp(key, "sender") == 0 || strcmp(key, "text") == 0))
+			continue;
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, -4);	/* allowed while traversing */
+	}
+	module_msg_added = 0;
+}
+
+/* Pushes the reused msg table, making it if there is none. */
+static void
+module_reused_msg(lua_State *L)
+{
+	if (lua_getfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG) ==
+	    LUA_TTABLE) {
+		if (module_msg_added)
+			module_scrub_msg(L);
+		return;
+	}
+	lua_pop(L, 1);
 	lua_createtable(L, 0, 3);
+	luaL_setmetatable(L, MODULE_MSG);
+	lua_pushvalue(L, -1);
+	lua_setfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG);
+}
+
+/*
+ * Pushes a publish hook's msg table {channel, sender, text}. With reuse,
+ * it is the table the last call got (without the fields a handler added),
+ * which spares a table per message; module_drop_msg() makes the next one
+ * new. Returns 1.
+ */
+int
+module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
+{
+	if (reuse)
+		module_reused_msg(L);
+	else
+		lua_createtable(L, 0, 3);
 	lua_pushlstring(L, call->channel, call->channel_len);
 	lua_setfield(L, -2, "channel");
 	lua_pushstring(L, call->sender);
@@ -120,6 +183,15 @@ module_push_msg(lua_State *L, struct hooks_call *call)
 	lua_pushlstring(L, call->text, call->text_len);
 	lua_setfield(L, -2, "text");
 	return (1);
+}
+
+/* Lets the reused msg table go to whoever holds it (a handler that
+ * suspended): the next publish gets a new one. */
+void
+module_drop_msg(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_setfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG);
 }
 
 /* conn:send(line): queues a line (never dropped). */
@@ -674,7 +746,7 @@ module_require(lua_State *L)
 	return (1);
 }
 
-/* Creates the metatables of conns and timers. */
+/* Creates the metatables of conns, timers and the reused msg. */
 static void
 module_metatables(lua_State *L)
 {
@@ -695,6 +767,10 @@ module_metatables(lua_State *L)
 	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, module_timer_gc);
 	lua_setfield(L, -2, "__gc");
+	lua_pop(L, 1);
+	luaL_newmetatable(L, MODULE_MSG);
+	lua_pushcfunction(L, module_msg_newindex);
+	lua_setfield(L, -2, "__newindex");
 	lua_pop(L, 1);
 }
 

@@ -58,6 +58,7 @@ static struct run	*run_suspended;	/* every suspended run */
 static struct state	*run_retired;	/* closed after their runs */
 static struct dict	*run_bindings;	/* conn id -> the run it waits for */
 static int		 run_nesting;
+static struct run	*run_spare;	/* a freed run, for the next spawn */
 
 /* Returns an event's name, as lc.on knows it. */
 const char *
@@ -238,7 +239,10 @@ run_free(struct run *run)
 	}
 	free(run->copy);
 	free(run->command);
-	free(run);
+	if (run_spare == NULL)
+		run_spare = run;	/* a hook per message: no malloc each */
+	else
+		free(run);
 }
 
 /* Logs a failed run, counts it and tells the client whose input ran it. */
@@ -372,7 +376,11 @@ run_spawn(struct state *st, enum run_kind kind, int nargs)
 {
 	struct run	*run;
 
-	run = xcalloc(1, sizeof *run);
+	if ((run = run_spare) != NULL) {
+		run_spare = NULL;
+		memset(run, 0, sizeof *run);
+	} else
+		run = xcalloc(1, sizeof *run);
 	run->st = st;
 	run->kind = kind;
 	run->co = run_co_get(st);
@@ -563,4 +571,6 @@ run_free_all(void)
 	if (run_bindings != NULL)
 		dict_free(run_bindings);
 	run_bindings = NULL;
+	free(run_spare);
+	run_spare = NULL;
 }
