@@ -2,7 +2,8 @@
 # it must look new to every handler. Fields a handler adds are gone by
 # the next message; a nested publish (lc.publish in a handler) gets a
 # table of its own; a handler that suspends keeps its own while others
-# publish.
+# publish. And a line or publish hook with one handler runs it without
+# the chain runner: its answers must mean what they mean in a chain.
 use strict;
 use warnings;
 use FindBin qw($Bin);
@@ -68,4 +69,47 @@ is_deeply([map { $sub->line // 'EOF' } 1 .. 2],
     ['a <guest1> four', 'a <guest1> five'], 'the next ones are clean');
 
 is($srv->stop, 0, 'exit 0');
+
+# One handler each, answering as a chain would be answered.
+my $alone = Linecast->script(<<'EOF_LUA');
+local lc = require "linecast"
+lc.on("line", function(conn, line)
+  if line == "number" then return 42 end
+  if line == "yes" then return true end
+  if line == "no" then return false end
+  if line == "shout" then return "/pub a SHOUT" end
+end)
+lc.on("publish", function(msg)
+  if msg.text == "number" then return 7 end
+  if msg.text == "yes" then return true end
+  if msg.text == "set" then msg.text = "was set" end
+  if msg.text == "nothing" then return nil end
+end)
+EOF_LUA
+my $srv2 = Linecast->start('--default-channel', '', '--no-presence',
+    $alone);
+my $p = $srv2->client(label => 'p');
+my $s = $srv2->client(label => 's');
+is($s->cmd('/sub a'), '+SUB a');
+is($p->cmd('number'), '-ERR script-error',
+    'a line handler returning a number: a script error');
+ok($srv2->wait_log(qr/script error in line hook: line handler returned a number/),
+    '  logged as such');
+is($p->cmd('yes'), '-ERR script-error', 'returning true: a script error');
+$p->send('no');
+$p->expect_none('returning false consumes the line');
+is($p->cmd('shout'), '+PUB a 1', 'a string replaces the line');
+is($s->line, 'a <guest1> SHOUT', '  and is what runs');
+is($p->cmd('/pub a number'), '-ERR script-error',
+    'a publish handler returning a number: a script error');
+ok($srv2->wait_log(qr/script error in publish hook: publish handler returned a number/),
+    '  logged as such');
+is($p->cmd('/pub a yes'), '-ERR script-error', 'returning true too');
+is($p->cmd('/pub a set'), '+PUB a 1', 'a handler that sets msg.text');
+is($s->line, 'a <guest1> was set', '  rewrites, as in a chain');
+is($p->cmd('/pub a nothing'), '+PUB a 1', 'nil goes on');
+is($s->line, 'a <guest1> nothing', '  unchanged');
+$s->expect_none('the failed ones reached nobody');
+is($p->stats->{hook_errors}, 4, 'hook_errors: 4');
+is($srv2->stop, 0, 'exit 0');
 done_testing;

@@ -50,6 +50,23 @@ hooks_push_args(lua_State *L, struct hooks_call *call, int reuse)
 	}
 }
 
+/* Pushes the one handler of a line or publish hook (the hooks of every
+ * message), which then runs alone, without the chain runner. Returns 0 if
+ * the event is another or has more handlers: the chain runs them. */
+static int
+hooks_push_alone(lua_State *L, enum hooks_event event)
+{
+	if ((event != HOOKS_LINE && event != HOOKS_PUBLISH) ||
+	    hooks_active[event] != 1)
+		return (0);
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.handlers");
+	lua_getfield(L, -1, run_event_name(event));
+	lua_rawgeti(L, -1, 1);
+	lua_replace(L, -3);
+	lua_pop(L, 1);
+	return (1);
+}
+
 /*
  * Runs an event's handlers. With none, the continuation runs at once with
  * "go on". Returns whether the hook suspended.
@@ -63,7 +80,7 @@ hooks_run(struct hooks_call *call)
 {
 	struct state	*st = run_main;
 	struct run	*run;
-	int		 nargs, binds, outer;
+	int		 nargs, binds, outer, alone, kept;
 
 	call->go = 1;
 	call->reason = NULL;
@@ -79,12 +96,22 @@ hooks_run(struct hooks_call *call)
 		return (HOOKS_DONE);
 	}
 	outer = run_depth() == 0;
-	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
-	lua_pushstring(st->L, run_event_name(call->event));
-	nargs = 1 + hooks_push_args(st->L, call, outer);
-	run = run_spawn(st, RUN_HOOK, nargs);
+	if (!(alone = hooks_push_alone(st->L, call->event))) {
+		lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
+		lua_pushstring(st->L, run_event_name(call->event));
+	}
+	nargs = !alone + hooks_push_args(st->L, call, outer);
+	/* A publish handler alone: the msg once more, under it, for its
+	 * text when it returns nothing (as the chain would answer). */
+	if ((kept = alone && call->event == HOOKS_PUBLISH)) {
+		lua_pushvalue(st->L, -1);
+		lua_insert(st->L, -3);
+	}
+	run = run_spawn(st, RUN_HOOK, nargs + kept);
 	binds = outer && call->conn != NULL && call->event != HOOKS_DISCONNECT;
 	run_bind(run, call, binds);
+	if (alone)
+		run_alone(run, kept);
 	if (!run_resume(run, nargs))
 		return (HOOKS_DONE);
 	if (outer && call->event == HOOKS_PUBLISH)

@@ -34,7 +34,6 @@
 #define MODULE_CONN	"linecast.conn"
 #define MODULE_TIMER	"linecast.timer"
 #define MODULE_MSG	"linecast.msg"	/* the reused msg's metatable */
-#define MODULE_LAST_MSG	"linecast.lastmsg" /* the reused msg */
 
 /* A timer: anchored in the registry's timer table while armed. */
 struct module_timer {
@@ -113,6 +112,15 @@ module_forget_conn(lua_State *L, uint64_t id)
 /* Set when a handler adds a field to a reused msg table. */
 static int	module_msg_added;
 
+/*
+ * Registry keys by address, found without comparing names: the reused msg
+ * table, and the names of its fields (set per message).
+ */
+static const char	module_last_msg = 0;
+static const char	*const module_msg_fields[] = { "channel", "sender",
+			    "text" };
+static const char	module_field_keys[3];
+
 /* __newindex of a reused msg: a field it did not have is added (and
  * scrubbed before the table is reused). */
 static int
@@ -150,7 +158,7 @@ module_scrub_msg(lua_State *L)
 static void
 module_reused_msg(lua_State *L)
 {
-	if (lua_getfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG) ==
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
 	    LUA_TTABLE) {
 		if (module_msg_added)
 			module_scrub_msg(L);
@@ -160,7 +168,17 @@ module_reused_msg(lua_State *L)
 	lua_createtable(L, 0, 3);
 	luaL_setmetatable(L, MODULE_MSG);
 	lua_pushvalue(L, -1);
-	lua_setfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+}
+
+/* Sets field i of the msg table below the value on the stack's top (raw:
+ * the three fields are the server's). Pops the value. */
+static void
+module_set_field(lua_State *L, int i)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &module_field_keys[i]);
+	lua_insert(L, -2);
+	lua_rawset(L, -3);
 }
 
 /*
@@ -177,11 +195,11 @@ module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
 	else
 		lua_createtable(L, 0, 3);
 	lua_pushlstring(L, call->channel, call->channel_len);
-	lua_setfield(L, -2, "channel");
+	module_set_field(L, 0);
 	lua_pushstring(L, call->sender);
-	lua_setfield(L, -2, "sender");
+	module_set_field(L, 1);
 	lua_pushlstring(L, call->text, call->text_len);
-	lua_setfield(L, -2, "text");
+	module_set_field(L, 2);
 	return (1);
 }
 
@@ -191,7 +209,7 @@ void
 module_drop_msg(lua_State *L)
 {
 	lua_pushnil(L);
-	lua_setfield(L, LUA_REGISTRYINDEX, MODULE_LAST_MSG);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
 }
 
 /* conn:send(line): queues a line (never dropped). */
@@ -746,10 +764,13 @@ module_require(lua_State *L)
 	return (1);
 }
 
-/* Creates the metatables of conns, timers and the reused msg. */
+/* Creates the metatables of conns, timers and the reused msg, and the
+ * msg's field names. */
 static void
 module_metatables(lua_State *L)
 {
+	int	i;
+
 	luaL_newmetatable(L, MODULE_CONN);
 	lua_pushcfunction(L, module_conn_index);
 	lua_setfield(L, -2, "__index");
@@ -772,6 +793,10 @@ module_metatables(lua_State *L)
 	lua_pushcfunction(L, module_msg_newindex);
 	lua_setfield(L, -2, "__newindex");
 	lua_pop(L, 1);
+	for (i = 0; i < 3; i++) {
+		lua_pushstring(L, module_msg_fields[i]);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &module_field_keys[i]);
+	}
 }
 
 /*

@@ -43,6 +43,8 @@ struct run {
 	char			*command;	/* for the "+NAME" reply */
 	int			 suspended;	/* it yielded at least once */
 	int			 binds_input;	/* its conn's input waits for it */
+	int			 alone;		/* a hook's one handler, no chain */
+	int			 kept;		/* values under its function */
 	struct run		*prev;		/* on the suspended list */
 	struct run		*next;
 };
@@ -265,10 +267,10 @@ run_error(struct run *run, const char *what)
 		conn_close(c, "script-error");
 }
 
-/* Reads a hook chain's answer off the coroutine and runs the
- * continuation. */
+/* Reads a hook chain's answer off the coroutine: go on or not, why not,
+ * the text. */
 static void
-run_finish_hook(struct run *run, lua_State *co, int nres)
+run_answer_chain(struct run *run, lua_State *co, int nres)
 {
 	struct hooks_call	*call = &run->call;
 	int			 base = lua_gettop(co) - nres;
@@ -279,6 +281,51 @@ run_finish_hook(struct run *run, lua_State *co, int nres)
 		call->reason = lua_tostring(co, base + 2);
 	if (call->go && nres >= 2 && lua_type(co, base + 2) == LUA_TSTRING)
 		call->text = lua_tolstring(co, base + 2, &call->text_len);
+}
+
+/*
+ * Reads the answer of a line or publish handler that ran alone, folded as
+ * the chain runner does: false refuses, a string is the new text, nothing
+ * goes on (with the msg's text, for publish: the msg lies at index 1).
+ * Returns 0, or -1 for any other answer, with the error pushed.
+ */
+static int
+run_answer_alone(struct run *run, lua_State *co, int nres)
+{
+	struct hooks_call	*call = &run->call;
+	int			 at = lua_gettop(co) - nres + run->kept + 1;
+	int			 type = LUA_TNIL;
+
+	if (nres > run->kept)
+		type = lua_type(co, at);
+	call->go = type != LUA_TBOOLEAN || lua_toboolean(co, at);
+	call->reason = NULL;
+	if (type == LUA_TSTRING)
+		call->text = lua_tolstring(co, at, &call->text_len);
+	else if (type == LUA_TNIL && run->kept) {
+		lua_pushliteral(co, "text");
+		if (lua_rawget(co, 1) == LUA_TSTRING)
+			call->text = lua_tolstring(co, -1, &call->text_len);
+	} else if (type != LUA_TNIL && call->go) {
+		lua_pushfstring(co, "%s handler returned a %s",
+		    run_events[call->event], lua_typename(co, type));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Reads a hook's answer off the coroutine and runs the continuation. */
+static void
+run_finish_hook(struct run *run, lua_State *co, int nres)
+{
+	struct hooks_call	*call = &run->call;
+
+	if (!run->alone)
+		run_answer_chain(run, co, nres);
+	else if (run_answer_alone(run, co, nres) != 0) {
+		run_error(run, lua_tostring(co, -1));
+		return;
+	}
 	if (call->conn != NULL && call->conn->dead &&
 	    call->event != HOOKS_DISCONNECT)
 		return;
@@ -396,6 +443,16 @@ run_bind(struct run *run, struct hooks_call *call, int binds)
 	run->call = *call;
 	run->orig = call;
 	run->binds_input = binds;
+}
+
+/* Makes a hook run its event's one handler alone, without the chain
+ * runner; kept values (the msg) lie under the handler on the coroutine's
+ * stack, for its answer. */
+void
+run_alone(struct run *run, int kept)
+{
+	run->alone = 1;
+	run->kept = kept;
 }
 
 /* Gives a command run its conn and its name (lower case, for the +NAME
