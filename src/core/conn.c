@@ -327,7 +327,11 @@ conn_drained(struct conn *c)
 	}
 }
 
-/* Writes every connection that got output during this loop turn. */
+/*
+ * Writes every connection that got output during this loop turn. One
+ * whose input stalled on its output goes on here when the write took
+ * enough: with no EV_WRITE registered, nothing else would wake it.
+ */
 static void
 conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -341,6 +345,8 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
+		if (!c->writing)
+			conn_drained(c);
 		conn_unref(c);
 	}
 }
