@@ -43,10 +43,62 @@ static int			 server_stopping;
 static int			 server_unix_bound;
 static uint64_t			 server_deadline_ms;
 
+static void	server_conn_closed(struct conn *);
+
 static const struct conn_ops server_conn_ops = {
 	session_input,
-	session_closed,
+	server_conn_closed,
 };
+
+/* Logs a connection's open at info: its id and address. */
+static void
+server_log_open(struct conn *c)
+{
+	char			id[32];
+	struct log_field	f[] = {
+		{ "conn", id, 1 },
+		{ "addr", c->addr, 0 },
+	};
+
+	snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
+	log_fields(LOG_INFO, "conn open", f, sizeof f / sizeof f[0]);
+}
+
+/* Logs a connection's close at info: who, why, how long, how much. */
+static void
+server_log_close(struct conn *c)
+{
+	char			id[32], secs[32], lines[32], in[32], out[32];
+	struct log_field	f[] = {
+		{ "conn", id, 1 },
+		{ "addr", c->addr, 0 },
+		{ "name", c->name, 0 },
+		{ "reason", c->close_reason != NULL ? c->close_reason : "",
+		  0 },
+		{ "duration", secs, 1 },
+		{ "lines", lines, 1 },
+		{ "bytes_in", in, 1 },
+		{ "bytes_out", out, 1 },
+	};
+
+	snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
+	snprintf(secs, sizeof secs, "%.3f",
+	    (double)(conn_now_ms() - c->opened_ms) / 1000.0);
+	snprintf(lines, sizeof lines, "%llu",
+	    (unsigned long long)c->lines_in);
+	snprintf(in, sizeof in, "%llu", (unsigned long long)c->bytes_in);
+	snprintf(out, sizeof out, "%llu", (unsigned long long)c->bytes_out);
+	log_fields(LOG_INFO, "conn closed", f, sizeof f / sizeof f[0]);
+}
+
+/* A connection is closing: log it, then the session forgets it. */
+static void
+server_conn_closed(struct conn *c)
+{
+	if (log_enabled(LOG_INFO))
+		server_log_close(c);
+	session_closed(c);
+}
 
 /* Formats a socket address as "ip:port" ("[ip]:port" for IPv6). */
 static void
@@ -87,8 +139,8 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	server_addr_string(sa, (socklen_t)salen, addr, sizeof addr);
 	c = conn_new(fd, addr);
-	log_debug("conn %llu: connected from %s", (unsigned long long)c->id,
-	    addr);
+	if (log_enabled(LOG_INFO))
+		server_log_open(c);
 	session_start(c);
 }
 
@@ -113,7 +165,7 @@ server_log_listening(struct evconnlistener *l)
 	else
 		server_addr_string((struct sockaddr *)&ss, len, addr,
 		    sizeof addr);
-	log_info("listening on %s", addr);
+	log_always("listening on %s", addr);
 }
 
 /* Binds a listener to an address. Returns it, or NULL. */

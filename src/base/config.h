@@ -50,6 +50,8 @@ struct config {
 	int		 presence;
 	int		 allow_control;
 	int		 log_level;
+	int		 log_format;		/* enum log_format */
+	int		 log_time;		/* enum log_time */
 	char		**scripts;
 	size_t		 nscripts;
 };

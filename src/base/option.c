@@ -29,6 +29,16 @@ static const char *const option_log_levels[] = {
 	"error", "warn", "info", "debug", NULL
 };
 
+/* In the order of enum log_format. */
+static const char *const option_log_formats[] = {
+	"plain", "json", NULL
+};
+
+/* In the order of enum log_time. */
+static const char *const option_log_times[] = {
+	"auto", "yes", "no", NULL
+};
+
 /*
  * The options, in the order -h prints them. A --config key is the long
  * name with '_' for '-'; lc.config shows a setting under its own name
@@ -123,6 +133,15 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(log_level), .def = "info",
 	  .choices = option_log_levels, .help = "least severe level logged",
 	  .key = "log_level" },
+	{ .name = "log-format", .type = OPTION_CHOICE,
+	  OPTION_FIELD(log_format), .def = "plain",
+	  .choices = option_log_formats, .help = "lines of text, or JSON",
+	  .key = "log_format" },
+	{ .name = "log-time", .type = OPTION_CHOICE,
+	  OPTION_FIELD(log_time), .def = "auto",
+	  .choices = option_log_times,
+	  .help = "timestamps, not under journald",
+	  .key = "log_time" },
 	{ .name = "version", .flag = 'V', .type = OPTION_ACTION,
 	  .help = "print the version" },
 	{ .name = "help", .flag = 'h', .type = OPTION_ACTION,

@@ -128,7 +128,7 @@ conn_new(int fd, const char *addr)
 	c->addr = xstrdup(addr);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->last_active_ms = conn_now_ms();
+	c->last_active_ms = c->opened_ms = conn_now_ms();
 	line_reader_init(&c->reader, config.max_line);
 	event_assign(&c->ev_read, conn_evbase, fd, EV_READ | EV_PERSIST,
 	    conn_read_cb, c);
@@ -309,8 +309,10 @@ conn_write_now(struct conn *c)
 		conn_close(c, "error");
 		return (-1);
 	}
-	if (n > 0)
+	if (n > 0) {
 		stats.bytes_out += (uint64_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
 	return (evbuffer_get_length(c->out) != 0);
 }
 
@@ -383,6 +385,7 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 	evbuffer_commit_space(c->in, &v, 1);
 	c->last_read = (size_t)n;
 	stats.bytes_in += (uint64_t)n;
+	c->bytes_in += (uint64_t)n;
 	c->last_active_ms = conn_now_ms();
 	conn_cb->input(c);
 }

@@ -48,6 +48,10 @@ struct conn {
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
 
+	uint64_t		 opened_ms;	/* when it was accepted */
+	uint64_t		 lines_in;	/* for its close log line */
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */
 	uint64_t		 last_active_ms;

@@ -118,7 +118,8 @@ sub run
 	my $opt = ref $args[0] eq 'HASH' ? shift @args : {};
 	my $timeout = $opt->{timeout} // 10;
 	my $dir = tempdir('linecast-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $pid = _spawn([binary(), @args], "$dir/stdout", "$dir/stderr");
+	my $pid = _spawn([binary(), @args], "$dir/stdout", "$dir/stderr",
+	    $opt);
 	my %r = (timed_out => 0);
 	my $status = _reap($pid, $timeout);
 	if (!defined $status) {
@@ -140,7 +141,8 @@ sub run
 # Starts the server with --port 0 --bind 127.0.0.1 and these arguments,
 # and waits (at most 10 s) for its "listening on 127.0.0.1:PORT" log line
 # (and for "listening on unix:PATH" if --unix is given). Dies if it does
-# not come up. A first hash ref argument holds options: nofile => N.
+# not come up. A first hash ref argument holds options: nofile => N,
+# and env and journal as _spawn() takes them.
 sub start
 {
 	my ($class, @args) = @_;
@@ -160,7 +162,8 @@ sub start
 	# execs, so the pid is the server's).
 	@cmd = ('/bin/sh', '-c', "ulimit -n $opt->{nofile} && exec \"\$@\"",
 	    'sh', @cmd) if $opt->{nofile};
-	$self->{pid} = _spawn(\@cmd, $self->{outfile}, $self->{errfile});
+	$self->{pid} = _spawn(\@cmd, $self->{outfile}, $self->{errfile},
+	    $opt);
 	my $want_unix = grep { $_ eq '--unix' || $_ eq '-u' } @args;
 	my $deadline = time + 10;
 	while (time < $deadline) {
@@ -353,16 +356,24 @@ sub flood
 	};
 }
 
-# Forks and execs @$cmd with stdout and stderr to these files.
+# Forks and execs @$cmd with stdout and stderr to these files. Options:
+# env => { NAME => VALUE } added to its environment; journal => 1 sets
+# JOURNAL_STREAM to its stderr, as systemd does for a unit's journal.
 sub _spawn
 {
-	my ($cmd, $out, $err) = @_;
+	my ($cmd, $out, $err, $opt) = @_;
+	$opt //= {};
 	my $pid = fork;
 	croak "fork: $!" unless defined $pid;
 	if ($pid == 0) {
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>', $out;
 		open STDERR, '>', $err;
+		$ENV{$_} = $opt->{env}{$_} for keys %{ $opt->{env} // {} };
+		if ($opt->{journal}) {
+			my @st = stat STDERR;
+			$ENV{JOURNAL_STREAM} = "$st[0]:$st[1]";
+		}
 		{ no warnings 'exec'; exec { $cmd->[0] } @$cmd; }
 		print STDERR "exec $cmd->[0]: $!\n";
 		POSIX::_exit(127);

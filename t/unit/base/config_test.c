@@ -160,7 +160,8 @@ test_table(void)
 		"max-subs", "max-rate", "max-jobs", "slow-consumer",
 		"script-timeout", "script-memory", "blocking-timeout",
 		"idle-timeout", "shutdown-timeout", "echo", "no-presence",
-		"allow-control", "log-level", "version", "help", NULL
+		"allow-control", "log-level", "log-format", "log-time",
+		"version", "help", NULL
 	};
 	const struct option_entry	*o, *p;
 	enum log_level			 level;
