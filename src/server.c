@@ -290,13 +290,34 @@ server_stop(const char *why)
 	event_add(server_stop_ev, &tv);
 }
 
+static void	server_fit_max_clients(void);
+
+/* SIGHUP: the config file and command line again, then the scripts. */
+static void
+server_reload(void)
+{
+	char	*cause = NULL;
+
+	log_info("SIGHUP: reloading");
+	if (config_reload(&config, &cause) != 0) {
+		log_error("reload: %s: the old settings stay", cause);
+		free(cause);
+	} else {
+		log_set_level((enum log_level)config.log_level);
+		log_set_format((enum log_format)config.log_format,
+		    (enum log_time)config.log_time);
+		server_fit_max_clients();
+	}
+	load_reload();
+}
+
 /* SIGINT, SIGTERM, SIGHUP. */
 static void
 server_signal_cb(evutil_socket_t sig, short what, void *arg)
 {
 	switch (sig) {
 	case SIGHUP:
-		load_reload();
+		server_reload();
 		break;
 	default:
 		server_stop(sig == SIGINT ? "SIGINT" : "SIGTERM");

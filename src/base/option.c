@@ -66,7 +66,7 @@ const struct option_entry option_table[] = {
 	{ .name = "default-channel", .type = OPTION_STRING,
 	  OPTION_FIELD(default_channel), .def = "lobby", .arg = "NAME",
 	  .help = "joined on connect, \"\" = none",
-	  .key = "default_channel", .shown = "default_channel" },
+	  .key = "default_channel", .shown = "default_channel", .live = 1 },
 	{ .name = "max-line", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_line), .def = "4096", .min = 16, .max = 64 << 20,
 	  .arg = "BYTES", .unit = "bytes", .help = "longest input line",
@@ -75,20 +75,20 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(max_pending), .def = "4M", .min = 1024,
 	  .max = OPTION_NO_MAX, .arg = "BYTES", .unit = "bytes",
 	  .help = "unsent output per client",
-	  .key = "max_pending", .shown = "max_pending" },
+	  .key = "max_pending", .shown = "max_pending", .live = 1 },
 	{ .name = "max-clients", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_clients), .def = "10000", .min = 1,
 	  .max = 10000000, .arg = "N", .help = "connections",
-	  .key = "max_clients", .shown = "max_clients" },
+	  .key = "max_clients", .shown = "max_clients", .live = 1 },
 	{ .name = "max-subs", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_subs), .def = "1000", .min = 0, .max = 10000000,
 	  .arg = "N", .help = "/sub patterns per client",
-	  .key = "max_subs", .shown = "max_subs" },
+	  .key = "max_subs", .shown = "max_subs", .live = 1 },
 	{ .name = "max-rate", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_rate), .def = "0", .min = 0, .max = 10000000,
 	  .arg = "N", .unit = "lines a second",
 	  .help = "lines/s per client, 0 = unlimited",
-	  .key = "max_rate", .shown = "max_rate" },
+	  .key = "max_rate", .shown = "max_rate", .live = 1 },
 	{ .name = "max-jobs", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_jobs), .def = "1024", .min = 1, .max = 10000000,
 	  .arg = "N", .help = "queued blocking jobs",
@@ -96,11 +96,11 @@ const struct option_entry option_table[] = {
 	{ .name = "slow-consumer", .type = OPTION_CHOICE,
 	  OPTION_FIELD(slow_disconnect), .def = "drop",
 	  .choices = option_slow_consumer, .help = "policy past max-pending",
-	  .key = "slow_consumer", .shown = "slow_consumer" },
+	  .key = "slow_consumer", .shown = "slow_consumer", .live = 1 },
 	{ .name = "script-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(script_timeout), .def = "1", .min = 0, .max = 3600,
 	  .arg = "SECONDS", .help = "abort a hook running longer",
-	  .key = "script_timeout", .shown = "script_timeout" },
+	  .key = "script_timeout", .shown = "script_timeout", .live = 1 },
 	{ .name = "script-memory", .type = OPTION_COUNT,
 	  OPTION_FIELD(script_memory), .def = "64", .min = 1, .max = 1 << 20,
 	  .arg = "MB", .unit = "MiB", .help = "memory cap of each Lua state",
@@ -109,7 +109,7 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(blocking_timeout), .def = "30", .min = 0,
 	  .max = 86400, .arg = "SECONDS",
 	  .help = "blocking call deadline, 0 = none",
-	  .key = "blocking_timeout", .shown = "blocking_timeout" },
+	  .key = "blocking_timeout", .shown = "blocking_timeout", .live = 1 },
 	{ .name = "idle-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(idle_timeout), .def = "0", .min = 0,
 	  .max = 86400 * 365, .arg = "SECONDS",
@@ -118,30 +118,32 @@ const struct option_entry option_table[] = {
 	{ .name = "shutdown-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(shutdown_timeout), .def = "5", .min = 0, .max = 3600,
 	  .arg = "SECONDS", .help = "flush deadline on SIGTERM",
-	  .key = "shutdown_timeout", .shown = "shutdown_timeout" },
+	  .key = "shutdown_timeout", .shown = "shutdown_timeout", .live = 1 },
 	{ .name = "echo", .type = OPTION_FLAG, OPTION_FIELD(echo),
 	  .help = "senders get their own messages",
-	  .key = "echo", .shown = "echo" },
+	  .key = "echo", .shown = "echo", .live = 1 },
 	{ .name = "no-presence", .type = OPTION_NOFLAG,
 	  OPTION_FIELD(presence), .help = "no join/part/quit/nick events",
-	  .key = "no_presence", .shown = "presence" },
+	  .key = "no_presence", .shown = "presence", .live = 1 },
 	{ .name = "allow-control", .type = OPTION_FLAG,
 	  OPTION_FIELD(allow_control),
 	  .help = "do not replace control bytes in messages",
-	  .key = "allow_control", .shown = "allow_control" },
+	  .key = "allow_control", .shown = "allow_control", .live = 1 },
 	{ .name = "log-level", .flag = 'l', .type = OPTION_CHOICE,
 	  OPTION_FIELD(log_level), .def = "info",
 	  .choices = option_log_levels, .help = "least severe level logged",
-	  .key = "log_level" },
+	  .key = "log_level", .live = 1 },
 	{ .name = "log-format", .type = OPTION_CHOICE,
 	  OPTION_FIELD(log_format), .def = "plain",
 	  .choices = option_log_formats, .help = "lines of text, or JSON",
-	  .key = "log_format" },
+	  .key = "log_format", .live = 1 },
 	{ .name = "log-time", .type = OPTION_CHOICE,
 	  OPTION_FIELD(log_time), .def = "auto",
 	  .choices = option_log_times,
 	  .help = "timestamps, not under journald",
-	  .key = "log_time" },
+	  .key = "log_time", .live = 1 },
+	{ .name = "print-config", .type = OPTION_ACTION,
+	  .help = "print a config file with every option's default" },
 	{ .name = "version", .flag = 'V', .type = OPTION_ACTION,
 	  .help = "print the version" },
 	{ .name = "help", .flag = 'h', .type = OPTION_ACTION,
@@ -484,4 +486,110 @@ option_usage(FILE *f)
 	fprintf(f, "usage: linecast [OPTIONS] [SCRIPT.lua ...]\n");
 	for (i = 0; i < option_count; i++)
 		option_usage_line(f, &option_table[i]);
+}
+
+/* Returns 1 if the option has the same value in both settings. */
+int
+option_same(const struct option_entry *o, struct config *a, struct config *b)
+{
+	struct config_value	va, vb;
+
+	option_value(o, a, &va);
+	option_value(o, b, &vb);
+	if (va.type == CONFIG_STRING) {
+		if (va.string == NULL || vb.string == NULL)
+			return (va.string == vb.string);
+		return (strcmp(va.string, vb.string) == 0);
+	}
+	return (va.integer == vb.integer && va.number == vb.number &&
+	    va.boolean == vb.boolean);
+}
+
+/* Moves the option's value from src to dst; a string changes hands. */
+void
+option_move(const struct option_entry *o, struct config *dst,
+    struct config *src)
+{
+	char	**d, **s, *t;
+
+	if (o->type == OPTION_ACTION)
+		return;
+	if (o->type != OPTION_STRING) {
+		memcpy(option_field(o, dst), option_field(o, src), o->size);
+		return;
+	}
+	d = option_field(o, dst);
+	s = option_field(o, src);
+	t = *d;
+	*d = *s;
+	*s = t;
+}
+
+/* Returns 1 if a default is a plain number, written without quotes. */
+static int
+option_is_number(const struct option_entry *o)
+{
+	const char	*s = o->def;
+
+	if (o->type != OPTION_PORT && o->type != OPTION_COUNT &&
+	    o->type != OPTION_SECONDS)
+		return (0);
+	return (strspn(s, "0123456789.") == strlen(s));
+}
+
+/* Prints one option as a commented line of a config file. */
+static void
+option_print_entry(FILE *f, const struct option_entry *o)
+{
+	char	*allowed = NULL;
+
+	if (o->type != OPTION_STRING && o->type != OPTION_FLAG &&
+	    o->type != OPTION_NOFLAG)
+		allowed = option_allowed(o);
+	fprintf(f, "\t-- %s%s%s\n", o->help, allowed != NULL ? ": " : "",
+	    allowed != NULL ? allowed : "");
+	if (!o->live)
+		fprintf(f, "\t-- (SIGHUP does not change it: restart)\n");
+	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG)
+		fprintf(f, "\t-- %s = false,\n", o->key);
+	else if (o->def == NULL)
+		fprintf(f, "\t-- %s = \"%s\",\t(none by default)\n", o->key,
+		    o->arg);
+	else if (option_is_number(o))
+		fprintf(f, "\t-- %s = %s,\n", o->key, o->def);
+	else
+		fprintf(f, "\t-- %s = \"%s\",\n", o->key, o->def);
+	free(allowed);
+}
+
+/*
+ * Prints a config file that names every option with its default, all
+ * commented out: the sample that make install puts in place, made from
+ * the table so that it cannot disagree with it.
+ */
+void
+option_print_config(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f,
+	    "-- linecast.conf: the settings of linecast(1). It is read at\n"
+	    "-- start when no --config FILE is given, and again on SIGHUP.\n"
+	    "-- A Lua file that returns a table; each key is a long option\n"
+	    "-- with '_' for '-'. Every line below is commented out and\n"
+	    "-- shows the default. Flags on the command line override this\n"
+	    "-- file. Made by linecast --print-config.\n"
+	    "return {\n");
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].key != NULL)
+			option_print_entry(f, &option_table[i]);
+	}
+	fprintf(f,
+	    "\t-- Lua scripts to load, in order: a name without a '/' is\n"
+	    "\t-- looked up in this file's directory, then in\n"
+	    "\t-- %s.\n"
+	    "\t-- (SIGHUP reloads them, but a change of the list takes a\n"
+	    "\t-- restart.)\n"
+	    "\t-- scripts = { \"chat.lua\" },\n"
+	    "}\n", LINECAST_DATADIR);
 }

@@ -47,6 +47,7 @@ struct option_entry {
 	const char		*help;		/* in -h, after the arg */
 	const char		*key;		/* --config key, or NULL */
 	const char		*shown;		/* in lc.config, or NULL */
+	int			 live;		/* SIGHUP applies a change */
 };
 
 extern const struct option_entry	option_table[];
@@ -61,7 +62,12 @@ void	option_set_flag(const struct option_entry *, struct config *, int);
 void	option_default(const struct option_entry *, struct config *);
 void	option_value(const struct option_entry *, struct config *,
 	    struct config_value *);
+int	option_same(const struct option_entry *, struct config *,
+	    struct config *);
+void	option_move(const struct option_entry *, struct config *,
+	    struct config *);
 char	*option_allowed(const struct option_entry *);
 void	option_usage(FILE *);
+void	option_print_config(FILE *);
 
 #endif

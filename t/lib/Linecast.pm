@@ -40,6 +40,10 @@ our $TIMEOUT = $ENV{LINECAST_TIMEOUT} || 5;
 # Bound of a whole test file: a watchdog ends a file that hangs anyway.
 our $WATCHDOG = $ENV{LINECAST_WATCHDOG} || 100;
 
+# No installed config file changes what a test starts (make check sets
+# this too); a test that wants one names it in LINECAST_CONFIG.
+$ENV{LINECAST_CONFIG} //= '';
+
 # Servers started by this process, by pid, killed at exit whatever happens.
 my %live;
 

@@ -724,6 +724,63 @@ test_man(void)
 	free(path);
 }
 
+/*
+ * --print-config: names every key; loads as it is; with every setting
+ * uncommented it still loads and changes no default.
+ */
+static void
+test_print_config(void)
+{
+	const struct option_entry	*o;
+	struct config			 def, cfg;
+	char				*text, *open_text, *path, *cause = NULL;
+	char				*p, *q, want[64];
+	size_t				 len, i;
+	FILE				*f = open_memstream(&text, &len);
+	int				 all = 1, same = 1;
+
+	option_print_config(f);
+	fclose(f);
+	for (o = option_table; o < option_table + option_count; o++) {
+		snprintf(want, sizeof want, "\t-- %s = ", o->key);
+		if (o->key != NULL && strstr(text, want) == NULL)
+			all = 0;
+	}
+	ok(all, "print-config: every key is there");
+	is_int(load(&cfg, text, &path, &cause), 0, "  it loads as it is");
+	free(path);
+	config_free(&cfg);
+
+	/* Uncomment "\t-- key = value," lines but those with no default. */
+	open_text = xcalloc(1, len + 1);
+	for (p = text, q = open_text; *p != '\0'; p++) {
+		if (strncmp(p, "\t-- ", 4) == 0 && p[4] >= 'a' &&
+		    p[4] <= 'z' && strstr(p, " = ") < strchr(p, '\n') &&
+		    strstr(p, "(none") > strchr(p, '\n') &&
+		    strncmp(p + 4, "scripts", 7) != 0)
+			p += 4;
+		*q++ = *p;
+	}
+	config_defaults(&def);
+	is_int(load(&cfg, open_text, &path, &cause), 0,
+	    "  uncommented, it loads");
+	if (cause != NULL)
+		diag("%s", cause);
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].type == OPTION_ACTION ||
+		    option_same(&option_table[i], &def, &cfg))
+			continue;
+		diag("--%s is not its default", option_table[i].name);
+		same = 0;
+	}
+	ok(same, "  and every setting is the default");
+	free(path);
+	free(open_text);
+	free(text);
+	config_free(&cfg);
+	config_free(&def);
+}
+
 int
 main(void)
 {
@@ -736,6 +793,7 @@ main(void)
 	test_file_refused();
 	test_next();
 	test_usage();
+	test_print_config();
 	test_man();
 	return (done_testing());
 }
