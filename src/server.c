@@ -31,8 +31,16 @@
 #include "core/session.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
+#include "base/option.h"
+#include "core/tls.h"
 
-#define SERVER_LISTENERS 2
+/* The listeners, by what they accept. */
+enum server_listener {
+	SERVER_TCP,
+	SERVER_UNIX,
+	SERVER_TLS,
+	SERVER_LISTENERS,
+};
 
 static struct event_base	*server_base;
 static struct evconnlistener	*server_listeners[SERVER_LISTENERS];
@@ -44,13 +52,16 @@ static int			 server_unix_bound;
 static uint64_t			 server_deadline_ms;
 
 static void	server_conn_closed(struct conn *);
+static void	server_conn_ready(struct conn *);
 
 static const struct conn_ops server_conn_ops = {
 	session_input,
 	server_conn_closed,
+	server_conn_ready,
 };
 
-/* Logs a connection's open at info: its id and address. */
+/* Logs a connection's open at info: its id and address, and for TLS the
+ * protocol and the client certificate's subject. */
 static void
 server_log_open(struct conn *c)
 {
@@ -58,10 +69,25 @@ server_log_open(struct conn *c)
 	struct log_field	f[] = {
 		{ "conn", id, 1 },
 		{ "addr", c->addr, 0 },
+		{ "tls", c->ssl != NULL ? tls_version(c->ssl) : "", 0 },
+		{ "cert", c->cert != NULL ? c->cert : "", 0 },
 	};
+	size_t			n = 2;
 
+	if (c->ssl != NULL)
+		n = c->cert != NULL ? 4 : 3;
 	snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
-	log_fields(LOG_INFO, "conn open", f, sizeof f / sizeof f[0]);
+	log_fields(LOG_INFO, "conn open", f, n);
+}
+
+/* A connection is ready for the protocol (a TLS one once its handshake is
+ * done): log it and greet it. */
+static void
+server_conn_ready(struct conn *c)
+{
+	if (log_enabled(LOG_INFO))
+		server_log_open(c);
+	session_start(c);
 }
 
 /* Logs a connection's close at info: who, why, how long, how much. */
@@ -139,9 +165,14 @@ server_accept_cb(struct evconnlistener *l, evutil_socket_t fd,
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	server_addr_string(sa, (socklen_t)salen, addr, sizeof addr);
 	c = conn_new(fd, addr);
-	if (log_enabled(LOG_INFO))
-		server_log_open(c);
-	session_start(c);
+	if (arg == NULL) {
+		server_conn_ready(c);
+		return;
+	}
+	if (conn_start_tls(c, config.tls_handshake_timeout) != 0) {
+		log_warn("conn %llu: cannot start TLS", (unsigned long long)c->id);
+		conn_close(c, "tls-error");
+	}
 }
 
 /* Logs a failed accept (EMFILE and the like) and goes on. */
@@ -151,9 +182,9 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	log_warn("accept: %s", strerror(errno));
 }
 
-/* Logs the address a listener is bound to. */
+/* Logs the address a listener is bound to, whatever the log level. */
 static void
-server_log_listening(struct evconnlistener *l)
+server_log_listening(struct evconnlistener *l, int tls)
 {
 	struct sockaddr_storage	ss;
 	socklen_t		len = sizeof ss;
@@ -165,16 +196,19 @@ server_log_listening(struct evconnlistener *l)
 	else
 		server_addr_string((struct sockaddr *)&ss, len, addr,
 		    sizeof addr);
-	log_always("listening on %s", addr);
+	log_always("listening on %s%s", addr, tls ? " (tls)" : "");
 }
 
-/* Binds a listener to an address. Returns it, or NULL. */
+/* Binds a listener to an address; its accepted connections speak TLS if
+ * tls is set. Returns it, or NULL. */
 static struct evconnlistener *
-server_listen(struct sockaddr *sa, socklen_t len)
+server_listen(struct sockaddr *sa, socklen_t len, int tls)
 {
+	static int		 tls_mark;
 	struct evconnlistener	*l;
 
-	l = evconnlistener_new_bind(server_base, server_accept_cb, NULL,
+	l = evconnlistener_new_bind(server_base, server_accept_cb,
+	    tls ? &tls_mark : NULL,
 	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
 	    511, sa, (int)len);
 	if (l != NULL)
@@ -182,9 +216,10 @@ server_listen(struct sockaddr *sa, socklen_t len)
 	return (l);
 }
 
-/* Listens on --bind and --port. Returns 0, or -1 with a cause. */
+/* Listens on --bind and a port (--port or --tls-port, as which says).
+ * Returns 0, or -1 with a cause. */
 static int
-server_listen_tcp(char **cause)
+server_listen_tcp(enum server_listener which, int portnum, char **cause)
 {
 	struct addrinfo	 hints, *ai;
 	char		 port[16];
@@ -194,20 +229,32 @@ server_listen_tcp(char **cause)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	snprintf(port, sizeof port, "%d", config.port);
+	snprintf(port, sizeof port, "%d", portnum);
 	if ((rc = getaddrinfo(config.bind, port, &hints, &ai)) != 0) {
 		xasprintf(cause, "bad bind address %s: %s", config.bind,
 		    gai_strerror(rc));
 		return (-1);
 	}
-	server_listeners[0] = server_listen(ai->ai_addr, ai->ai_addrlen);
+	server_listeners[which] = server_listen(ai->ai_addr, ai->ai_addrlen,
+	    which == SERVER_TLS);
 	freeaddrinfo(ai);
-	if (server_listeners[0] == NULL) {
+	if (server_listeners[which] == NULL) {
 		xasprintf(cause, "cannot listen on %s port %d: %s",
-		    config.bind, config.port, strerror(errno));
+		    config.bind, portnum, strerror(errno));
 		return (-1);
 	}
 	return (0);
+}
+
+/* Loads the TLS certificate and listens on --tls-port. Returns 0, or -1
+ * with a cause. */
+static int
+server_listen_tls(char **cause)
+{
+	if (tls_load(config.tls_cert, config.tls_key, config.tls_ca,
+	    cause) != 0)
+		return (-1);
+	return (server_listen_tcp(SERVER_TLS, config.tls_port, cause));
 }
 
 /* Listens on the --unix path, replacing a stale socket. */
@@ -227,9 +274,9 @@ server_listen_unix(char **cause)
 	strcpy(sun.sun_path, config.unix_path);
 	if (stat(config.unix_path, &sb) == 0 && S_ISSOCK(sb.st_mode))
 		unlink(config.unix_path);
-	server_listeners[1] = server_listen((struct sockaddr *)&sun,
-	    sizeof sun);
-	if (server_listeners[1] == NULL) {
+	server_listeners[SERVER_UNIX] = server_listen((struct sockaddr *)&sun,
+	    sizeof sun, 0);
+	if (server_listeners[SERVER_UNIX] == NULL) {
 		xasprintf(cause, "cannot listen on %s: %s", config.unix_path,
 		    strerror(errno));
 		return (-1);
@@ -307,6 +354,14 @@ server_reload(void)
 		log_set_format((enum log_format)config.log_format,
 		    (enum log_time)config.log_time);
 		server_fit_max_clients();
+	}
+	if (server_listeners[SERVER_TLS] != NULL &&
+	    tls_load(config.tls_cert, config.tls_key, config.tls_ca,
+	    &cause) == 0)
+		log_info("reload: TLS certificate %s loaded", config.tls_cert);
+	else if (server_listeners[SERVER_TLS] != NULL) {
+		log_error("reload: %s: the old certificate stays", cause);
+		free(cause);
 	}
 	load_reload();
 }
@@ -388,6 +443,7 @@ int
 server_start(char **cause)
 {
 	struct timeval	tv;
+	int		i;
 
 	stats_init();
 	server_fit_max_clients();
@@ -399,7 +455,11 @@ server_start(char **cause)
 	broker_init();
 	if (load_start(cause) != 0 || job_start(cause) != 0)
 		return (-1);
-	if (server_listen_tcp(cause) != 0)
+	if (config.port != OPTION_PORT_NONE &&
+	    server_listen_tcp(SERVER_TCP, config.port, cause) != 0)
+		return (-1);
+	if (config.tls_port != OPTION_PORT_NONE &&
+	    server_listen_tls(cause) != 0)
 		return (-1);
 	if (config.unix_path != NULL && server_listen_unix(cause) != 0)
 		return (-1);
@@ -411,9 +471,10 @@ server_start(char **cause)
 		    server_idle_cb, NULL);
 		event_add(server_idle_ev, &tv);
 	}
-	server_log_listening(server_listeners[0]);
-	if (server_listeners[1] != NULL)
-		server_log_listening(server_listeners[1]);
+	for (i = 0; i < SERVER_LISTENERS; i++)
+		if (server_listeners[i] != NULL)
+			server_log_listening(server_listeners[i],
+			    i == SERVER_TLS);
 	return (0);
 }
 
@@ -443,6 +504,7 @@ server_free(void)
 	conn_shutdown();
 	load_free();
 	broker_free();
+	tls_free();
 	for (i = 0; i < sizeof server_signals / sizeof server_signals[0]; i++)
 		if (server_signals[i] != NULL)
 			event_free(server_signals[i]);

@@ -121,7 +121,26 @@ config_add_script(struct config *cfg, const char *path)
 	cfg->scripts[cfg->nscripts++] = xstrdup(path);
 }
 
-/* Checks what no single option can: the default channel's name. */
+/* Checks that there is something to listen on, and TLS has its files. */
+static int
+config_check_listeners(struct config *cfg, char **cause)
+{
+	if (cfg->port == OPTION_PORT_NONE &&
+	    cfg->tls_port == OPTION_PORT_NONE && cfg->unix_path == NULL) {
+		xasprintf(cause, "--port none leaves nothing to listen on: "
+		    "give --tls-port or --unix");
+		return (-1);
+	}
+	if (cfg->tls_port != OPTION_PORT_NONE &&
+	    (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {
+		xasprintf(cause, "--tls-port needs --tls-cert and --tls-key");
+		return (-1);
+	}
+	return (0);
+}
+
+/* Checks what no single option can: the default channel's name, the
+ * listeners. */
 static int
 config_check(struct config *cfg, char **cause)
 {
@@ -143,7 +162,7 @@ config_check(struct config *cfg, char **cause)
 		xasprintf(cause, "bad --default-channel: %s", ch);
 		return (-1);
 	}
-	return (0);
+	return (config_check_listeners(cfg, cause));
 }
 
 /* Makes the arrays of getopt_long from the table. */

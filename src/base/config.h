@@ -30,7 +30,12 @@
 
 struct config {
 	char		*bind;
-	int		 port;
+	int		 port;			/* OPTION_PORT_NONE: none */
+	int		 tls_port;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*tls_ca;
+	double		 tls_handshake_timeout;
 	char		*unix_path;
 	char		*config_file;
 	int		 threads;

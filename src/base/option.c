@@ -51,8 +51,29 @@ const struct option_entry option_table[] = {
 	  .key = "bind", .shown = "bind" },
 	{ .name = "port", .flag = 'p', .type = OPTION_PORT,
 	  OPTION_FIELD(port), .def = "7000", .min = 0, .max = 65535,
-	  .arg = "PORT", .help = "TCP port, 0 = pick a free one",
+	  .arg = "PORT", .help = "TCP port, 0 = a free one, or none",
 	  .key = "port", .shown = "port" },
+	{ .name = "tls-port", .type = OPTION_PORT,
+	  OPTION_FIELD(tls_port), .def = "none", .min = 0, .max = 65535,
+	  .arg = "PORT", .help = "TLS port, 0 = a free one",
+	  .key = "tls_port", .shown = "tls_port" },
+	{ .name = "tls-cert", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_cert), .arg = "FILE",
+	  .help = "PEM certificate chain (re-read on SIGHUP)",
+	  .key = "tls_cert", .live = 1 },
+	{ .name = "tls-key", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_key), .arg = "FILE",
+	  .help = "PEM private key (re-read on SIGHUP)",
+	  .key = "tls_key", .live = 1 },
+	{ .name = "tls-ca", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_ca), .arg = "FILE",
+	  .help = "require client certificates signed by this CA",
+	  .key = "tls_ca", .live = 1 },
+	{ .name = "tls-handshake-timeout", .type = OPTION_SECONDS,
+	  OPTION_FIELD(tls_handshake_timeout), .def = "10", .min = 0,
+	  .max = 3600, .arg = "SECONDS",
+	  .help = "deadline of a TLS handshake",
+	  .key = "tls_handshake_timeout", .live = 1 },
 	{ .name = "unix", .flag = 'u', .type = OPTION_STRING,
 	  OPTION_FIELD(unix_path), .arg = "PATH",
 	  .help = "also listen on a Unix socket",
@@ -278,6 +299,10 @@ option_set_number(const struct option_entry *o, struct config *cfg,
 	unsigned long long	v;
 	int			rc;
 
+	if (o->type == OPTION_PORT && strcmp(value, "none") == 0) {
+		*(int *)option_field(o, cfg) = OPTION_PORT_NONE;
+		return (0);
+	}
 	if (o->type == OPTION_PORT)
 		rc = option_parse_port(value, &v);
 	else
@@ -389,6 +414,8 @@ option_value(const struct option_entry *o, struct config *cfg,
 		v->string = *(char **)field;
 		break;
 	case OPTION_PORT:
+		v->integer = *(int *)field;
+		break;
 	case OPTION_COUNT:
 		v->integer = (long long)option_load_count(o, cfg);
 		break;
@@ -437,6 +464,8 @@ option_allowed(const struct option_entry *o)
 		return (option_join(o->choices, ", ", " or "));
 	if (o->type == OPTION_SECONDS)
 		unit = "seconds";
+	if (o->type == OPTION_PORT)
+		unit = "or none";
 	if (o->max == OPTION_NO_MAX)
 		xasprintf(&s, "at least %llu%s%s", o->min, *unit ? " " : "",
 		    unit);

@@ -24,6 +24,7 @@
 #include "wire/name.h"
 
 struct msg;
+struct ssl_st;
 struct subs_client;
 
 struct conn {
@@ -47,6 +48,16 @@ struct conn {
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
+
+	/* TLS: a separate read and write path, set up by conn_start_tls(). */
+	struct ssl_st		*ssl;		/* NULL for plain connections */
+	char			*cert;		/* client cert's subject, or NULL */
+	struct event		*ev_tls;	/* the handshake's deadline */
+	size_t			 tls_retry;	/* bytes a write must retry */
+	unsigned int		 handshaking:1;	/* not handed up yet */
+	unsigned int		 tls_checked:1;	/* first byte looked at */
+	unsigned int		 tls_failed:1;	/* no close_notify to send */
+	unsigned int		 tls_read_wants_write:1;
 
 	uint64_t		 opened_ms;	/* when it was accepted */
 	uint64_t		 lines_in;	/* for its close log line */
@@ -75,11 +86,13 @@ struct conn {
 struct conn_ops {
 	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
+	void	(*ready)(struct conn *);	/* its TLS handshake is done */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
 void		 conn_shutdown(void);
 struct conn	*conn_new(int, const char *);
+int		 conn_start_tls(struct conn *, double);
 struct conn	*conn_find(uint64_t);
 struct conn	*conn_first(void);
 size_t		 conn_count(void);

@@ -169,13 +169,19 @@ sub start
 	$self->{pid} = _spawn(\@cmd, $self->{outfile}, $self->{errfile},
 	    $opt);
 	my $want_unix = grep { $_ eq '--unix' || $_ eq '-u' } @args;
+	my $want_tls = grep { $_ eq '--tls-port' } @args;
+	my $want_plain = !grep { $args[$_] eq '--port' && ($args[$_ + 1] // '')
+	    eq 'none' } 0 .. $#args;
 	my $deadline = time + 10;
 	while (time < $deadline) {
 		my $log = $self->log;
-		if ($log =~ /listening on 127\.0\.0\.1:(\d+)/) {
-			$self->{port} = $1;
-			last if !$want_unix || $log =~ /listening on unix:/;
-		}
+		$self->{port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+)(?!\d)(?! \(tls\))/;
+		$self->{tls_port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+) \(tls\)/;
+		last if ($self->{port} || !$want_plain)
+		    && ($self->{tls_port} || !$want_tls)
+		    && (!$want_unix || $log =~ /listening on unix:/);
 		if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
 			my $st = $?;
 			delete $live{$self->{pid}};
@@ -186,11 +192,13 @@ sub start
 		sleep 0.02;
 	}
 	croak "linecast @args: no 'listening on' line within 10 s;"
-	    . " its log:\n" . $self->log unless $self->{port};
+	    . " its log:\n" . $self->log
+	    unless $self->{port} || $self->{tls_port};
 	return $self;
 }
 
 sub port { $_[0]{port} }
+sub tls_port { $_[0]{tls_port} }
 sub pid { $_[0]{pid} }
 sub dir { $_[0]{dir} }
 
@@ -235,6 +243,35 @@ sub client
 	    %opt);
 	return $c if !$c || $opt{nohello};
 	$c->read_hello($opt{timeout});
+	return $c;
+}
+
+# Connects a TLS client to the --tls-port (or port => N) and reads its
+# +HELLO (unless nohello). Options: cert and key (PEM files) for a client
+# certificate, ca => FILE to verify the server's, label, timeout. Returns
+# the client, or undef with the reason in $Linecast::tls_error.
+our $tls_error;
+sub tls_client
+{
+	my ($self, %opt) = @_;
+	require IO::Socket::SSL;
+	my $timeout = $opt{timeout} // $TIMEOUT;
+	my $fh = IO::Socket::SSL->new(
+		PeerAddr	=> '127.0.0.1',
+		PeerPort	=> $opt{port} // $self->{tls_port},
+		Timeout		=> $timeout,
+		SSL_verify_mode	=> $opt{ca} ? 1 : 0,
+		SSL_hostname	=> 'localhost',
+		$opt{ca} ? (SSL_ca_file => $opt{ca}) : (),
+		$opt{cert} ? (SSL_cert_file => $opt{cert},
+		    SSL_key_file => $opt{key}) : (),
+	);
+	if (!$fh) {
+		$tls_error = $IO::Socket::SSL::SSL_ERROR || "$!";
+		return undef;
+	}
+	my $c = Linecast::Client->wrap($fh, %opt, tls => 1);
+	$c->read_hello($timeout) unless $opt{nohello};
 	return $c;
 }
 
@@ -452,6 +489,23 @@ sub connect_unix
 	    %opt);
 }
 
+# Makes a client of a socket already connected (a TLS one: tls => 1).
+sub wrap
+{
+	my ($class, $fh, %opt) = @_;
+	$fh->blocking(0);
+	return bless {
+		fh	=> $fh,
+		buf	=> '',
+		eof	=> 0,
+		error	=> undef,
+		label	=> $opt{label} // 'client' . ++$clients,
+		rww	=> $opt{readwhilewriting} // 1,
+		syncs	=> 0,
+		tls	=> $opt{tls},
+	}, $class;
+}
+
 sub _connect
 {
 	my ($class, $fh, $addr, $where, %opt) = @_;
@@ -532,7 +586,9 @@ sub fill
 	while (1) {
 		my $left = $deadline - time;
 		$left = 0 if $left < 0;
-		if ($sel->can_read($left)) {
+		# TLS may hold decrypted bytes that select() cannot see.
+		if (($self->{tls} && $self->{fh}->pending)
+		    || $sel->can_read($left)) {
 			my $n = sysread($self->{fh}, my $chunk, 262144);
 			if (!defined $n) {
 				next if $! == EAGAIN || $! == EINTR

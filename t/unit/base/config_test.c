@@ -277,12 +277,16 @@ test_args_refused(void)
 	refused("--script-memory", "2M", "bad value for --script-memory: 2M "
 	    "(allowed: 1 to 1048576 MiB)");
 	refused("--port", "65536",
-	    "bad value for --port: 65536 (allowed: 0 to 65535)");
-	refused("-p", "", "bad value for --port:  (allowed: 0 to 65535)");
-	refused("-p", "8k", "bad value for --port: 8k (allowed: 0 to 65535)");
-	refused("-p", "+80", "bad value for --port: +80 (allowed: 0 to 65535)");
+	    "bad value for --port: 65536 (allowed: 0 to 65535 or none)");
+	refused("-p", "",
+	    "bad value for --port:  (allowed: 0 to 65535 or none)");
+	refused("-p", "8k",
+	    "bad value for --port: 8k (allowed: 0 to 65535 or none)");
+	refused("-p", "+80",
+	    "bad value for --port: +80 (allowed: 0 to 65535 or none)");
 	refused("-p", "99999999999999999999",
-	    "bad value for --port: 99999999999999999999 (allowed: 0 to 65535)");
+	    "bad value for --port: 99999999999999999999 "
+	    "(allowed: 0 to 65535 or none)");
 	refused("--script-timeout", "3600.5", "bad value for "
 	    "--script-timeout: 3600.5 (allowed: 0 to 3600 seconds)");
 	refused("--idle-timeout", "-1", "bad value for --idle-timeout: -1 "
@@ -377,7 +381,7 @@ test_file_refused(void)
 	refused_file("return { max_line = 8 }", "bad value for max_line: 8 "
 	    "(allowed: 16 to 67108864 bytes)", "a count out of bounds");
 	refused_file("return { port = 65536 }", "bad value for port: 65536 "
-	    "(allowed: 0 to 65535)", "a port out of bounds");
+	    "(allowed: 0 to 65535 or none)", "a port out of bounds");
 	refused_file("return { shutdown_timeout = -1 }", "bad value for "
 	    "shutdown_timeout: -1 (allowed: 0 to 3600 seconds)",
 	    "seconds out of bounds");
@@ -393,7 +397,7 @@ test_file_refused(void)
 	refused_file("return { no_presence = 1 }",
 	    "no_presence must be true or false", "a number for a flag");
 	refused_file("return { port = '1k' }", "bad value for port: 1k "
-	    "(allowed: 0 to 65535)", "a port with a suffix");
+	    "(allowed: 0 to 65535 or none)", "a port with a suffix");
 	refused_file("return { scripts = 'a.lua' }",
 	    "scripts must be a list of files", "scripts not a list");
 	refused_file("return 1", "must return a table of options",
