@@ -190,6 +190,18 @@ unlike($srv->log, qr/listening on \S+$/m, '--port none: no plain listener');
 ok($srv->tls_client, 'the TLS port works');
 is($srv->stop, 0, 'exit 0');
 
+# linecast-bench --tls: every message arrives, in order.
+my $bench = $ENV{LINECAST_BENCH} // '';
+SKIP: {
+	skip 'no linecast-bench (LINECAST_BENCH)', 3 unless -x $bench;
+	$srv = Linecast->start(@tls);
+	my $out = `$bench fanout --tls -p @{[$srv->tls_port]} -P 1 -S 4 -n 2000 --json 2>&1`;
+	is($? >> 8, 0, 'linecast-bench --tls: exit 0') or diag($out);
+	like($out, qr/"delivered":8000\b/, '2000 messages to each of 4');
+	like($out, qr/"missing":0\b.*"out_of_order":0\b/, 'none missing or late');
+	$srv->stop;
+}
+
 # Start-up errors.
 my $r = Linecast->run('--port', '0', '--tls-port', '0');
 is($r->{exit}, 2, '--tls-port without files: exit 2');
