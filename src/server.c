@@ -33,6 +33,7 @@
 #include "base/xmalloc.h"
 #include "base/option.h"
 #include "core/tls.h"
+#include "metrics.h"
 
 /* The listeners, by what they accept. */
 enum server_listener {
@@ -243,6 +244,29 @@ server_listen_tcp(enum server_listener which, int portnum, char **cause)
 		    config.bind, portnum, strerror(errno));
 		return (-1);
 	}
+	return (0);
+}
+
+/* Serves --metrics and logs where. Returns 0, or -1 with a cause. */
+static int
+server_listen_metrics(char **cause)
+{
+	struct sockaddr_storage	ss;
+	socklen_t		len = sizeof ss;
+	char			addr[NI_MAXHOST + NI_MAXSERV + 4], *host;
+	int			port, fd;
+
+	if (config_split_addr(config.metrics, &host, &port) != 0) {
+		xasprintf(cause, "bad --metrics %s", config.metrics);
+		return (-1);
+	}
+	fd = metrics_start(server_base, host, port, cause);
+	free(host);
+	if (fd == -1)
+		return (-1);
+	getsockname(fd, (struct sockaddr *)&ss, &len);
+	server_addr_string((struct sockaddr *)&ss, len, addr, sizeof addr);
+	log_always("listening on %s (metrics)", addr);
 	return (0);
 }
 
@@ -475,6 +499,8 @@ server_start(char **cause)
 		if (server_listeners[i] != NULL)
 			server_log_listening(server_listeners[i],
 			    i == SERVER_TLS);
+	if (config.metrics != NULL && server_listen_metrics(cause) != 0)
+		return (-1);
 	return (0);
 }
 
@@ -502,6 +528,7 @@ server_free(void)
 	job_stop(server_deadline_ms > now ?
 	    (unsigned int)(server_deadline_ms - now) : 0);
 	conn_shutdown();
+	metrics_free();
 	load_free();
 	broker_free();
 	tls_free();

@@ -121,10 +121,40 @@ config_add_script(struct config *cfg, const char *path)
 	cfg->scripts[cfg->nscripts++] = xstrdup(path);
 }
 
+/*
+ * Splits "[ADDR:]PORT" ("[::1]:9100" for IPv6); without ADDR the host is
+ * 127.0.0.1. Returns 0 with *host allocated, or -1.
+ */
+int
+config_split_addr(const char *s, char **host, int *port)
+{
+	const char	*colon = strrchr(s, ':'), *p;
+	size_t		 len;
+	long		 v = 0;
+
+	p = colon != NULL ? colon + 1 : s;
+	if (*p == '\0' || strlen(p) > 5 || strspn(p, "0123456789") !=
+	    strlen(p) || (v = strtol(p, NULL, 10)) > 65535)
+		return (-1);
+	len = colon != NULL ? (size_t)(colon - s) : 0;
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (colon != NULL && len == 0)
+		return (-1);
+	*host = len != 0 ? xstrndup(s, len) : xstrdup("127.0.0.1");
+	*port = (int)v;
+	return (0);
+}
+
 /* Checks that there is something to listen on, and TLS has its files. */
 static int
 config_check_listeners(struct config *cfg, char **cause)
 {
+	char	*host;
+	int	 port;
+
 	if (cfg->port == OPTION_PORT_NONE &&
 	    cfg->tls_port == OPTION_PORT_NONE && cfg->unix_path == NULL) {
 		xasprintf(cause, "--port none leaves nothing to listen on: "
@@ -136,6 +166,14 @@ config_check_listeners(struct config *cfg, char **cause)
 		xasprintf(cause, "--tls-port needs --tls-cert and --tls-key");
 		return (-1);
 	}
+	if (cfg->metrics != NULL &&
+	    config_split_addr(cfg->metrics, &host, &port) != 0) {
+		xasprintf(cause, "bad value for --metrics: %s (allowed: PORT "
+		    "or ADDR:PORT, a port 0 to 65535)", cfg->metrics);
+		return (-1);
+	}
+	if (cfg->metrics != NULL)
+		free(host);
 	return (0);
 }
 

@@ -27,6 +27,11 @@
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
 						   may hold waiting for the
 						   loop; past it they wait */
+#define CONFIG_METRICS_CHANNELS	50		/* channels with gauges in
+						   /metrics: the busiest */
+#define CONFIG_METRICS_TIMEOUT	10		/* seconds a /metrics
+						   request may take */
+#define CONFIG_METRICS_HEADERS	8192		/* bytes of its headers */
 
 struct config {
 	char		*bind;
@@ -37,6 +42,7 @@ struct config {
 	char		*tls_ca;
 	double		 tls_handshake_timeout;
 	char		*unix_path;
+	char		*metrics;		/* [ADDR:]PORT, or NULL */
 	char		*config_file;
 	int		 threads;
 	char		*default_channel;	/* "" = none */
@@ -85,6 +91,7 @@ int	config_parse_args(struct config *, int, char **, char **);
 int	config_load_file(struct config *, const char *, char **);
 const char *config_default_file(void);
 const char *config_data_dir(void);
+int	config_split_addr(const char *, char **, int *);
 int	config_reload(struct config *, char **);
 int	config_next(struct config *, size_t *, struct config_value *);
 void	config_free(struct config *);

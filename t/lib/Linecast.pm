@@ -170,17 +170,21 @@ sub start
 	    $opt);
 	my $want_unix = grep { $_ eq '--unix' || $_ eq '-u' } @args;
 	my $want_tls = grep { $_ eq '--tls-port' } @args;
+	my $want_metrics = grep { $_ eq '--metrics' } @args;
 	my $want_plain = !grep { $args[$_] eq '--port' && ($args[$_ + 1] // '')
 	    eq 'none' } 0 .. $#args;
 	my $deadline = time + 10;
 	while (time < $deadline) {
 		my $log = $self->log;
 		$self->{port} = $1
-		    if $log =~ /listening on 127\.0\.0\.1:(\d+)(?!\d)(?! \(tls\))/;
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+)(?!\d)(?! \()/;
 		$self->{tls_port} = $1
 		    if $log =~ /listening on 127\.0\.0\.1:(\d+) \(tls\)/;
+		$self->{metrics_port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+) \(metrics\)/;
 		last if ($self->{port} || !$want_plain)
 		    && ($self->{tls_port} || !$want_tls)
+		    && ($self->{metrics_port} || !$want_metrics)
 		    && (!$want_unix || $log =~ /listening on unix:/);
 		if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
 			my $st = $?;
@@ -199,6 +203,7 @@ sub start
 
 sub port { $_[0]{port} }
 sub tls_port { $_[0]{tls_port} }
+sub metrics_port { $_[0]{metrics_port} }
 sub pid { $_[0]{pid} }
 sub dir { $_[0]{dir} }
 
