@@ -25,6 +25,7 @@
 #include "base/config.h"
 #include "core/conn.h"
 #include "base/log.h"
+#include "base/notify.h"
 #include "lua/job.h"
 #include "lua/load.h"
 #include "server.h"
@@ -346,6 +347,7 @@ server_stop(const char *why)
 		return;
 	server_stopping = 1;
 	log_info("%s: shutting down", why);
+	notify_stopping();
 	server_unlisten();
 	load_stop();
 	for (c = conn_first(); c != NULL; c = c->next) {
@@ -370,6 +372,7 @@ server_reload(void)
 	char	*cause = NULL;
 
 	log_info("SIGHUP: reloading");
+	notify_reloading();
 	if (config_reload(&config, &cause) != 0) {
 		log_error("reload: %s: the old settings stay", cause);
 		free(cause);
@@ -388,6 +391,7 @@ server_reload(void)
 		free(cause);
 	}
 	load_reload();
+	notify_ready();
 }
 
 /* SIGINT, SIGTERM, SIGHUP. */
@@ -501,6 +505,7 @@ server_start(char **cause)
 			    i == SERVER_TLS);
 	if (config.metrics != NULL && server_listen_metrics(cause) != 0)
 		return (-1);
+	notify_ready();
 	return (0);
 }
 

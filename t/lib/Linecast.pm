@@ -43,6 +43,8 @@ our $WATCHDOG = $ENV{LINECAST_WATCHDOG} || 100;
 # No installed config file changes what a test starts (make check sets
 # this too); a test that wants one names it in LINECAST_CONFIG.
 $ENV{LINECAST_CONFIG} //= '';
+# Nor does a service manager that started the tests hear from their servers.
+delete $ENV{NOTIFY_SOCKET};
 
 # Servers started by this process, by pid, killed at exit whatever happens.
 my %live;
