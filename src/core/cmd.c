@@ -209,10 +209,37 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 /* Adds a script command to /help unless it replaces a built-in (which
  * is listed already). */
 static void
-cmd_help_script(const char *name, void *arg)
+cmd_help_script(const char *name, const char *help, void *arg)
 {
 	if (cmd_find(name, strlen(name)) == NULL)
 		conn_append(arg, " %s", name);
+}
+
+/* Tells a person about a script command, as cmd_help_lines() does. */
+static void
+cmd_help_script_line(const char *name, const char *help, void *arg)
+{
+	char	usage[64];
+
+	if (cmd_find(name, strlen(name)) != NULL)
+		return;
+	snprintf(usage, sizeof usage, "/%s", name);
+	conn_printf(arg, "*   %-18s %s", usage, help != NULL ? help :
+	    "(no help)");
+}
+
+/* Tells a person every command with its usage, as "* " notices: a
+ * program takes the +HELP line after them. */
+static void
+cmd_help_lines(struct conn *c)
+{
+	size_t	i;
+
+	conn_printf(c, "* Commands (/help COMMAND shows one):");
+	for (i = 0; i < CMD_COUNT; i++)
+		conn_printf(c, "*   %-18s %s", cmd_table[i].usage,
+		    cmd_table[i].help);
+	hooks_help(cmd_help_script_line, c);
 }
 
 /* Appends the name of each command to a reply: built-in, then script
@@ -545,6 +572,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 	size_t			 len;
 
 	if (a->argc == 0) {
+		cmd_help_lines(c);
 		conn_append(c, "+HELP");
 		cmd_help_names(c);
 		conn_write(c, "\n", 1);

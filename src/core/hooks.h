@@ -60,7 +60,8 @@ enum hooks_status hooks_run(struct hooks_call *);
 int		 hooks_has_command(const char *, size_t);
 int		 hooks_command(struct conn *, const char *, size_t,
 		    const char *, size_t);
-void		 hooks_help(void (*)(const char *, void *), void *);
+void		 hooks_help(void (*)(const char *, const char *, void *),
+		    void *);
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
