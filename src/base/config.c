@@ -197,7 +197,10 @@ config_check(struct config *cfg, char **cause)
 	}
 	if (ch[i] != '\0' || i > 128 || strstr(ch, "..") != NULL ||
 	    ch[0] == '.' || (i > 0 && ch[i - 1] == '.')) {
-		xasprintf(cause, "bad --default-channel: %s", ch);
+		xasprintf(cause, "bad value for --default-channel: %s "
+		    "(allowed: a channel, tokens of A-Z a-z 0-9 _ # : - "
+		    "joined by dots, 1 to 128 bytes, not starting with -; "
+		    "or \"\" for none)", ch);
 		return (-1);
 	}
 	return (config_check_listeners(cfg, cause));

@@ -85,7 +85,8 @@ static const struct cmd_entry cmd_table[] = {
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
-/* Replies with an error: its wire code, then formatted words. */
+/* Replies with an error: its wire code, then formatted words, then what
+ * is allowed if the error is about a malformed name or channel. */
 void
 cmd_error(struct conn *c, int err, const char *fmt, ...)
 {
@@ -95,8 +96,11 @@ cmd_error(struct conn *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
-	conn_printf(c, "-ERR %s%s%s", error_code(err),
+	conn_append(c, "-ERR %s%s%s", error_code(err),
 	    *words != '\0' ? " " : "", words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
 }
 
 /* Finds a built-in command by name, any case. */

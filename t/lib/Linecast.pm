@@ -34,6 +34,13 @@ use Socket qw(AF_INET AF_UNIX PF_INET PF_UNIX SOCK_STREAM SOL_SOCKET
 use Test::More ();
 use Time::HiRes qw(time sleep);
 
+# What -ERR bad-channel and -ERR bad-name add: what is allowed.
+our $CHANNEL_ALLOWED = ' (allowed: tokens of A-Z a-z 0-9 _ # : - joined by'
+    . ' dots, 1 to 128 bytes, not starting with -; in patterns also * for a'
+    . ' token and a final >)';
+our $NAME_ALLOWED = ' (allowed: 1 to 32 of A-Z a-z 0-9 _ -, not starting'
+    . ' with -; not server)';
+
 # Default bound of every wait, in seconds.
 our $TIMEOUT = $ENV{LINECAST_TIMEOUT} || 5;
 

@@ -300,7 +300,9 @@ test_args_refused(void)
 	refused("--bogus", NULL, "unknown option or missing value: --bogus");
 	refused("--port", NULL, "unknown option or missing value: --port");
 	refused("--default-channel", "bad..name",
-	    "bad --default-channel: bad..name");
+	    "bad value for --default-channel: bad..name (allowed: a channel, "
+	    "tokens of A-Z a-z 0-9 _ # : - joined by dots, 1 to 128 bytes, "
+	    "not starting with -; or \"\" for none)");
 }
 
 /* Choices, flags, strings and scripts from the command line. */
