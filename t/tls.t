@@ -52,6 +52,7 @@ self_signed('ca', 'test-ca');
 self_signed('rogue', 'rogue-ca');
 client_cert('alice', 'ca', '/O=Example/CN=alice');
 client_cert('mallory', 'rogue', '/O=Example/CN=mallory');
+client_cert('carol', 'ca', '/O=Example/CN=carol');
 copy("$dir/server.pem", "$dir/live.pem");
 copy("$dir/server.key", "$dir/live.key");
 
@@ -182,6 +183,24 @@ for my $who (['no certificate'], ['a rogue CA\'s', "$dir/mallory"]) {
 }
 ok($srv->wait_log(qr/tls handshake failed .*certificate/),
     'the refusals are logged');
+is($srv->stop, 0, 'exit 0');
+
+# auth.lua trusts a certificate that names a registered user.
+my $src = $ENV{LINECAST_SRCDIR} // "$Bin/..";
+open my $pw, '>', "$dir/passwd" or die;
+print $pw "alice:wonderland\n";
+close $pw;
+$srv = Linecast->start({ env => { LINECAST_PASSWD => "$dir/passwd" } },
+    @tls, '--tls-ca', "$dir/ca.pem", "$src/lua/auth.lua", $who);
+$alice = $srv->tls_client(label => 'alice', cert => "$dir/alice.pem",
+    key => "$dir/alice.key", nohello => 1);
+like($alice->line, qr/^\+HELLO linecast\/\S+ name=alice /,
+    'auth.lua: CN=alice, registered: logged in, no prompt');
+ok($srv->wait_log(qr/auth\.lua: login by certificate name=alice /),
+    'the certificate login is logged');
+my $carol = $srv->tls_client(label => 'carol', cert => "$dir/carol.pem",
+    key => "$dir/carol.key", nohello => 1);
+like($carol->line, qr/^\* login: /, 'CN=carol, not registered: the prompt');
 is($srv->stop, 0, 'exit 0');
 
 # --port none: TLS only.
