@@ -15,11 +15,17 @@ my $now = `cd '$top' && ./config.status --config`;
 chomp $now;
 (my $flags = $now) =~ s/'//g;
 
-my $same = `CONFIGURE_FLAGS='$flags' '$top/scripts/setup' -n 2>&1`;
-is($?, 0, 'setup -n: exit 0');
-like($same, qr/^setup: configured with flags '\Q$flags\E' already$/m,
-    'the same flags: no configure');
-unlike($same, qr/would run: \.\/configure/, 'and it would not run it');
+SKIP: {
+	# CONFIGURE_FLAGS is words: flags with spaces (a packager's CFLAGS=...)
+	# cannot be given again that way.
+	skip 'configured with a flag that has a space', 3
+	    if $now =~ /'[^']* [^']*'/;
+	my $same = `CONFIGURE_FLAGS='$flags' '$top/scripts/setup' -n 2>&1`;
+	is($?, 0, 'setup -n: exit 0');
+	like($same, qr/^setup: configured with flags '\Q$flags\E' already$/m,
+	    'the same flags: no configure');
+	unlike($same, qr/would run: \.\/configure/, 'and it would not run it');
+}
 
 my $other = $flags =~ /--enable-werror/ ? '' : '--enable-werror';
 my $diff = `CONFIGURE_FLAGS='$other' '$top/scripts/setup' -n 2>&1`;
