@@ -262,13 +262,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* Returns the bytes of output not yet written. */
-size_t
-conn_pending(const struct conn *c)
-{
-	return (evbuffer_get_length(c->out));
-}
-
 /* Returns 1 if the output is at or over max_pending. */
 int
 conn_output_full(const struct conn *c)

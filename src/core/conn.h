@@ -7,8 +7,10 @@
  * registry. conn_close() marks it dead at once (nothing more is delivered
  * to it) and, on a later loop turn, calls the close callback, flushes what
  * output it can within the linger time, closes the socket and drops that
- * reference. It is freed when the last reference goes, never inside its
- * own callbacks.
+ * reference. It is freed when the last reference goes: never while the
+ * layers above are inside its callbacks (the close callback runs from the
+ * reap event, on a later turn), at most by its own write callback as the
+ * last thing that callback does, when a lingering conn is done.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -83,7 +85,6 @@ void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
 void		 conn_close(struct conn *, const char *);
 void		 conn_set_reading(struct conn *, int);
-size_t		 conn_pending(const struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 void		 conn_write(struct conn *, const char *, size_t);
