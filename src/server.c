@@ -23,6 +23,7 @@
 
 #include "core/broker.h"
 #include "base/config.h"
+#include "core/cmd.h"
 #include "core/conn.h"
 #include "base/log.h"
 #include "lua/job.h"
@@ -323,6 +324,7 @@ server_start(char **cause)
 		return (-1);
 	}
 	conn_init(server_base, &server_conn_ops);
+	session_init(cmd_line);
 	broker_init();
 	if (load_start(cause) != 0 || job_start(cause) != 0)
 		return (-1);

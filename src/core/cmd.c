@@ -206,6 +206,43 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 		cmd_run(c, ce, line + nlen, len - nlen);
 }
 
+/* A text line's publish failed after its hooks: say why. */
+static void
+cmd_publish_done(struct conn *c, const char *channel, size_t chlen,
+    long n)
+{
+	if (n < 0)
+		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
+}
+
+/* Publishes a text line to the connection's current channel. */
+static void
+cmd_publish(struct conn *c, const char *text, size_t len)
+{
+	if (c->channel == NULL) {
+		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
+		return;
+	}
+	publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	    cmd_publish_done);
+}
+
+/* Runs an input line that the line hooks let through: a command, or
+ * text for the current channel ("//" publishes text starting with "/"). */
+void
+cmd_line(struct conn *c, const char *line, size_t len)
+{
+	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
+		cmd_dispatch(c, line + 1, len - 1);
+		return;
+	}
+	if (line[0] == '/') {
+		line++;
+		len--;
+	}
+	cmd_publish(c, line, len);
+}
+
 /* Adds a script command to /help unless it replaces a built-in (which
  * is listed already). */
 static void

@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "core/broker.h"
-#include "core/cmd.h"
 #include "base/config.h"
 #include "core/conn.h"
 #include "core/hooks.h"
@@ -24,8 +23,17 @@
 #include "base/log.h"
 #include "base/stats.h"
 
+static session_line_cb	session_handler;	/* cmd_line, set at start */
+
 static void	session_process(struct conn *);
 static void	session_telnet_reply(struct conn *);
+
+/* Sets what gets each line that the line hooks let through. */
+void
+session_init(session_line_cb cb)
+{
+	session_handler = cb;
+}
 
 /* The connect handlers answered: refuse, or join the default channel
  * and greet. */
@@ -159,47 +167,13 @@ session_take_token(struct conn *c)
 	return (0);
 }
 
-/* A text line's publish failed after its hooks: say why. */
-static void
-session_publish_done(struct conn *c, const char *channel, size_t chlen,
-    long n)
-{
-	if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
-}
-
-/* Publishes a text line to the connection's current channel. */
-static void
-session_publish(struct conn *c, const char *text, size_t len)
-{
-	if (c->channel == NULL) {
-		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
-		return;
-	}
-	publish(c, c->name, c->channel, strlen(c->channel), text, len,
-	    session_publish_done);
-}
-
-/* The line handlers answered: run the (maybe rewritten) line, a command
- * or text for the current channel, unless they consumed it. */
+/* The line handlers answered: the (maybe rewritten) line goes on, unless
+ * they consumed it. */
 static void
 session_line_go(struct hooks_call *call)
 {
-	struct conn	*c = call->conn;
-	const char	*line = call->text;
-	size_t		 len = call->text_len;
-
-	if (!call->go || len == 0)
-		return;
-	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
-		cmd_dispatch(c, line + 1, len - 1);
-		return;
-	}
-	if (line[0] == '/') {
-		line++;
-		len--;
-	}
-	session_publish(c, line, len);
+	if (call->go && call->text_len > 0)
+		session_handler(call->conn, call->text, call->text_len);
 }
 
 /* Runs one input line through the line handlers. */
