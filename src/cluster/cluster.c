@@ -684,8 +684,8 @@ cluster_tick_reply(void *arg, redisReply *r)
 	cluster_lease_reply(c, r, &present);
 	if (present != 0 || !c->up || c->restoring)
 		return;
-	log_warn("cluster: node %s had lost its lease (cut off for longer "
-	    "than it?); declaring everything again", c->node);
+	log_warn("cluster: the lease of node %s is gone from redis (reaped "
+	    "while cut off?); declaring its names again", c->node);
 	cluster_restore(c);
 }
 
@@ -1189,10 +1189,12 @@ cluster_join(struct cluster *c, const char *name, const char *channel,
 	const char		*argv[2] = { name, channel }, *target;
 	size_t			 lens[2] = { strlen(name), strlen(channel) };
 	int			 valid = name_is_channel(channel, lens[1]);
+	enum submap_action	 action;
 
-	if (valid)
-		cluster_target_send(c, submap_add(c->map, channel, lens[1],
-		    0, &target), target);
+	if (valid) {
+		action = submap_add(c->map, channel, lens[1], 0, &target);
+		cluster_target_send(c, action, target);
+	}
 	if (done == NULL) {
 		if (valid)
 			cluster_tell(c, REGISTRY_JOIN, 2, argv);
@@ -1207,13 +1209,14 @@ cluster_join(struct cluster *c, const char *name, const char *channel,
 void
 cluster_part(struct cluster *c, const char *name, const char *channel)
 {
-	const char	*argv[2] = { name, channel }, *target;
-	size_t		 len = strlen(channel);
+	const char		*argv[2] = { name, channel }, *target;
+	size_t			 len = strlen(channel);
+	enum submap_action	 action;
 
 	if (!name_is_channel(channel, len))
 		return;
-	cluster_target_send(c, submap_del(c->map, channel, len, 0, &target),
-	    target);
+	action = submap_del(c->map, channel, len, 0, &target);
+	cluster_target_send(c, action, target);
 	cluster_tell(c, REGISTRY_PART, 2, argv);
 }
 
@@ -1305,12 +1308,13 @@ cluster_subscribers(struct cluster *c, const char *channel, size_t len)
 int
 cluster_subscribe(struct cluster *c, const char *pattern, size_t len)
 {
-	const char	*target;
+	const char		*target;
+	enum submap_action	 action;
 
 	if (!name_is_pattern(pattern, len))
 		return (-1);
-	cluster_target_send(c, submap_add(c->map, pattern, len, 1, &target),
-	    target);
+	action = submap_add(c->map, pattern, len, 1, &target);
+	cluster_target_send(c, action, target);
 	cluster_subscribers(c, pattern, len);
 	return (0);
 }
@@ -1319,12 +1323,13 @@ cluster_subscribe(struct cluster *c, const char *pattern, size_t len)
 int
 cluster_unsubscribe(struct cluster *c, const char *pattern, size_t len)
 {
-	const char	*target;
+	const char		*target;
+	enum submap_action	 action;
 
 	if (!name_is_pattern(pattern, len))
 		return (-1);
-	cluster_target_send(c, submap_del(c->map, pattern, len, 1, &target),
-	    target);
+	action = submap_del(c->map, pattern, len, 1, &target);
+	cluster_target_send(c, action, target);
 	cluster_subscribers(c, pattern, len);
 	return (0);
 }

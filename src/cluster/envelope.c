@@ -57,7 +57,8 @@ envelope_is_channels(const char *s, size_t len)
 static int
 envelope_is_oneline(const char *s, size_t len)
 {
-	return (memchr(s, '\n', len) == NULL && memchr(s, '\r', len) == NULL);
+	return (len == 0 || (memchr(s, '\n', len) == NULL &&
+	    memchr(s, '\r', len) == NULL));
 }
 
 /* Counts the LF bytes in s. */

@@ -211,7 +211,8 @@ static char *
 put_field(char *p, const char *s, size_t len, int lsize)
 {
 	p = put_be(p, len, lsize);
-	memcpy(p, s, len);
+	if (len != 0)
+		memcpy(p, s, len);
 	return (p + len);
 }
 
