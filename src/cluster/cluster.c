@@ -221,6 +221,20 @@ cluster_url_only(const char *s, size_t len, const char *set)
 	return (1);
 }
 
+/* Returns 1 if s looks like an IPv6 address: hex digits, ':' and '.'. */
+static int
+cluster_url_hex6(const char *s, size_t len)
+{
+	size_t	i;
+
+	for (i = 0; i < len; i++) {
+		if (!isxdigit((unsigned char)s[i]) && s[i] != ':' &&
+		    s[i] != '.')
+			return (0);
+	}
+	return (memchr(s, ':', len) != NULL);
+}
+
 /* Parses "HOST[:PORT]" or "[V6]:PORT" into u. Returns 0 or -1. */
 static int
 cluster_url_hostport(const char *s, size_t len, struct cluster_url *u,
@@ -235,8 +249,7 @@ cluster_url_hostport(const char *s, size_t len, struct cluster_url *u,
 		colon = (hend + 1 < end) ? hend + 1 : NULL;
 		if (colon != NULL && *colon != ':')
 			goto bad_host;
-		if (!cluster_url_only(host, hend - host, ":.") ||
-		    memchr(host, ':', hend - host) == NULL)
+		if (!cluster_url_hex6(host, hend - host))
 			goto bad_host;
 	} else {
 		colon = memchr(s, ':', len);
@@ -295,7 +308,11 @@ cluster_parse_url(const char *url, struct cluster_url *u, char **cause)
 		goto fail;
 	return (0);
 fail:
-	xasprintf(cause, "bad cluster URL '%s': %s", url, why);
+	/* Never show a password: only what follows the last '@'. */
+	if ((at = strrchr(url, '@')) != NULL)
+		xasprintf(cause, "bad cluster URL '...@%s': %s", at + 1, why);
+	else
+		xasprintf(cause, "bad cluster URL '%s': %s", url, why);
 	free(why);
 	cluster_url_free(u);
 	return (-1);
