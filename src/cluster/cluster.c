@@ -462,7 +462,7 @@ static void
 cluster_restore(struct cluster *c)
 {
 	char		 lease[32];
-	const char	*argv[1] = { lease };
+	const char	*argv[1] = { lease }, *reason[1] = { CLUSTER_REASON_LOST };
 
 	snprintf(lease, sizeof lease, "%d", c->lease_ms);
 	cluster_call(c, REGISTRY_BEGIN, cluster_begin_reply, c, 1, argv);
@@ -472,7 +472,7 @@ cluster_restore(struct cluster *c)
 	if (c->ops->restore != NULL)
 		c->ops->restore(c->arg);
 	c->restoring = 0;
-	cluster_call(c, REGISTRY_END, NULL, NULL, 0, NULL);
+	cluster_call(c, REGISTRY_END, NULL, NULL, 1, reason);
 	cluster_sync(c);
 }
 
@@ -1207,6 +1207,8 @@ cluster_join(struct cluster *c, const char *name, const char *channel,
 	size_t			 lens[2] = { strlen(name), strlen(channel) };
 	int			 valid = name_is_channel(channel, lens[1]);
 	enum submap_action	 action;
+
+	valid = valid && name_is_nick(name, lens[0]);
 
 	if (valid) {
 		action = submap_add(c->map, channel, lens[1], 0, &target);

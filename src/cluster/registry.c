@@ -66,7 +66,7 @@ static const char registry_prelude[] =
 "    redis.call('HDEL', K_names, l)\n"
 "  end\n"
 "end\n"
-/* A quit envelope, as envelope.c lays it out, unsequenced. */
+/* Quit and part envelopes, as envelope.c lays them out, unsequenced. */
 "local function u8(s) return string.char(#s) .. s end\n"
 "local function u32(n)\n"
 "  return string.char(math.floor(n / 16777216) % 256,\n"
@@ -75,6 +75,10 @@ static const char registry_prelude[] =
 "local function quit_envelope(origin, name, reason, chans)\n"
 "  return 'LC\\1Q' .. string.rep('\\0', 12) .. u8(origin) .. u8(name) ..\n"
 "    u8('') .. u32(#reason) .. reason .. u32(#chans) .. chans\n"
+"end\n"
+"local function part_envelope(origin, ch, name)\n"
+"  return 'LC\\1P' .. string.rep('\\0', 12) .. u8(origin) .. u8(ch) ..\n"
+"    u8(name) .. u32(0) .. u32(0)\n"
 "end\n"
 /* A node's connections, with those of an unfinished restore merged. */
 "local function entries(n)\n"
@@ -271,14 +275,27 @@ static const struct registry_source registry_sources[REGISTRY_NSCRIPTS] = {
 "  redis.call('ZCOUNT', K_nodes, string.format('%d', now), '+inf') }\n" },
 
 [REGISTRY_END] = { "end",
-"local nk, od = K_node(node), K_old(node)\n"
+/* What was not declared again left while the link was down: say so. */
+"local nk, od, reason = K_node(node), K_old(node), ARGV[3]\n"
 "local all, dropped = redis.call('HGETALL', od), 0\n"
 "for i = 1, #all, 2 do\n"
-"  local name, now = all[i], redis.call('HGET', nk, all[i])\n"
-"  local list = words(now or '')\n"
-"  if not now then unname(node, name); dropped = dropped + 1 end\n"
-"  for _, ch in ipairs(words(all[i + 1])) do\n"
-"    if not has(list, ch) then unmember(node, name, ch) end\n"
+"  local name, chans = all[i], all[i + 1]\n"
+"  local now = redis.call('HGET', nk, name)\n"
+"  if not now then\n"
+"    unname(node, name)\n"
+"    for _, ch in ipairs(words(chans)) do unmember(node, name, ch) end\n"
+"    redis.call('PUBLISH', P .. ':events',\n"
+"      quit_envelope(node, name, reason, chans))\n"
+"    dropped = dropped + 1\n"
+"  else\n"
+"    local list = words(now)\n"
+"    for _, ch in ipairs(words(chans)) do\n"
+"      if not has(list, ch) then\n"
+"        unmember(node, name, ch)\n"
+"        redis.call('PUBLISH', P .. ':c:' .. ch,\n"
+"          part_envelope(node, ch, name))\n"
+"      end\n"
+"    end\n"
 "  end\n"
 "end\n"
 "redis.call('DEL', od)\n"

@@ -24,7 +24,7 @@ enum registry_script {
 	REGISTRY_MSG,		/* name, envelope -> 1, 0 */
 	REGISTRY_TICK,		/* lease ms -> {present, nodes, reaped} */
 	REGISTRY_BEGIN,		/* lease ms -> {was absent, nodes} */
-	REGISTRY_END,		/* -> names dropped */
+	REGISTRY_END,		/* reason -> names dropped */
 	REGISTRY_LEAVE,		/* reason -> names dropped */
 	REGISTRY_NSCRIPTS
 };

@@ -708,8 +708,9 @@ test_claim_race(void)
 		unanswer(30 + i);
 		snprintf(name, sizeof name, "name%d", i);
 		cluster_claim(A->c, name, NULL, 10 + i, on_result);
-		snprintf(name, sizeof name, "NAME%d", i);
-		cluster_claim(B->c, name, NULL, 30 + i, on_result);
+		/* B asks in the other order, so that the two cross. */
+		snprintf(name, sizeof name, "NAME%d", 9 - i);
+		cluster_claim(B->c, name, NULL, 30 + 9 - i, on_result);
 	}
 	all = WAIT(({ int _n = 0; for (i = 0; i < 10; i++)
 	    _n += answers[10 + i].answered + answers[30 + i].answered;
@@ -732,6 +733,8 @@ test_claim_race(void)
 	    answers[50].result == 1 && answers[51].result == 0,
 	    "the winner may claim it again, the other may not");
 	cluster_release(answers[10].result == 1 ? A->c : B->c, "name0");
+	ok(WAIT(redis_int("HEXISTS linecast:names name0") == 0, 3000),
+	    "the winner releases it");
 	unanswer(51);
 	cluster_claim(answers[10].result == 1 ? B->c : A->c, "name0", NULL, 51,
 	    on_result);
@@ -1109,6 +1112,35 @@ test_pubsub_kill(void)
 	ok(publish_one("news.sport", m + 1), "  messages flow again");
 }
 
+/* What left while a node was cut off is told of when it restores. */
+static void
+test_blip(void)
+{
+	int	ra = A->restores;
+
+	node_claim(A, "zed", 140);
+	node_join(A, "zed", "lobby", 141);
+	node_join(A, "alice", "side", 142);
+	node_sub(B, "side");
+	ok(WAIT(answers[141].answered && answers[142].answered &&
+	    numsub("side") == 2, 3000), "zed in lobby, alice in side");
+	freeReplyObject(redis_do("CLIENT KILL TYPE normal"));
+	/* Meanwhile zed quits and alice parts side, unheard: not declared. */
+	A->nnames--;
+	A->njoins -= 2;
+	ok(WAIT(A->restores == ra + 1 && both_up(), 5000),
+	    "command connections killed: both restore");
+	ok(WAIT(tcount(B, "quit zed node-lost [lobby]") == 1, 3000),
+	    "B hears that zed left while A was cut off");
+	ok(WAIT(tcount(B, "part alice side") == 1, 3000),
+	    "  and that alice parted side");
+	ok(redis_int("HEXISTS linecast:names zed") == 0 &&
+	    redis_int("HEXISTS linecast:m:side alice") == 0 &&
+	    redis_int("HEXISTS linecast:m:lobby alice") == 1,
+	    "  the registry says the same, and the rest is kept");
+	node_unsub(B, "side");
+}
+
 /* Past CLUSTER_PENDING_MAX bytes in flight, publishes are dropped. */
 static void
 test_bound(void)
@@ -1163,6 +1195,7 @@ main(void)
 	test_refused();
 	test_restart();
 	test_pubsub_kill();
+	test_blip();
 	test_bound();
 
 	node_free(A);
