@@ -462,7 +462,8 @@ static void
 cluster_restore(struct cluster *c)
 {
 	char		 lease[32];
-	const char	*argv[1] = { lease }, *reason[1] = { CLUSTER_REASON_LOST };
+	const char	*argv[1] = { lease };
+	const char	*reason[1] = { CLUSTER_REASON_LOST };
 
 	snprintf(lease, sizeof lease, "%d", c->lease_ms);
 	cluster_call(c, REGISTRY_BEGIN, cluster_begin_reply, c, 1, argv);
@@ -1209,7 +1210,6 @@ cluster_join(struct cluster *c, const char *name, const char *channel,
 	enum submap_action	 action;
 
 	valid = valid && name_is_nick(name, lens[0]);
-
 	if (valid) {
 		action = submap_add(c->map, channel, lens[1], 0, &target);
 		cluster_target_send(c, action, target);

@@ -73,7 +73,7 @@ struct cluster_counts {
 	uint64_t	duplicates;	/* second copies, dropped by seq */
 	uint64_t	restores;	/* ops->restore calls */
 	uint64_t	reaped;		/* dead nodes this node reaped */
-	uint64_t	pending;	/* bytes in flight on the command link */
+	uint64_t	pending;	/* bytes in flight, command link */
 };
 
 /*

@@ -440,8 +440,9 @@ registry_send(struct registry_call *call)
 	const char	*argv[5 + REGISTRY_ARGS_MAX];
 	size_t		 lens[5 + REGISTRY_ARGS_MAX];
 	const char	*p = call->args;
-	int		 i, eval = call->as_eval || reg->sha[call->script][0] == 0;
+	int		 i, eval;
 
+	eval = call->as_eval || reg->sha[call->script][0] == '\0';
 	argv[0] = eval ? "EVAL" : "EVALSHA";
 	argv[1] = eval ? reg->text[call->script] : reg->sha[call->script];
 	argv[2] = "0";
