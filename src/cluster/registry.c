@@ -235,14 +235,26 @@ static const struct registry_source registry_sources[REGISTRY_NSCRIPTS] = {
 "return 1\n" },
 
 [REGISTRY_TICK] = { "tick",
-"local now = now_ms()\n"
+"local now, lease = now_ms(), tonumber(ARGV[3])\n"
+"local last = tonumber(redis.call('GET', P .. ':tick')) or 0\n"
+"redis.call('SET', P .. ':tick', string.format('%d', now))\n"
 "local present = registered()\n"
-"if present then\n"
-"  redis.call('ZADD', K_nodes, now + tonumber(ARGV[3]), node)\n"
-"end\n"
+"if present then redis.call('ZADD', K_nodes, now + lease, node) end\n"
 "local dead = redis.call('ZRANGEBYSCORE', K_nodes, '-inf',\n"
 "  '(' .. string.format('%d', now))\n"
 "local reaped = 0\n"
+/*
+ * No tick for longer than a lease: Redis itself was stalled (or every
+ * node was away), and its clock ran on without us. Renew every lease
+ * rather than reap nodes that could not renew; the dead are reaped one
+ * lease later.
+ */
+"if last > 0 and now - last > lease then\n"
+"  for _, n in ipairs(dead) do\n"
+"    redis.call('ZADD', K_nodes, now + lease, n)\n"
+"  end\n"
+"  dead = {}\n"
+"end\n"
 "for _, n in ipairs(dead) do\n"
 "  if n ~= node then drop_node(n, 'node-lost'); reaped = reaped + 1 end\n"
 "end\n"

@@ -1141,6 +1141,25 @@ test_blip(void)
 	node_unsub(B, "side");
 }
 
+/* Redis stalled for longer than a lease: nobody is reaped for it. */
+static void
+test_stall(void)
+{
+	int	quits = tcount(A, "quit") + tcount(B, "quit"), m;
+
+	kill(redis_pid, SIGSTOP);
+	run_for((int)(LEASE * 1500));
+	kill(redis_pid, SIGCONT);
+	ok(WAIT(both_up(), 6000), "Redis stalled 1.5 leases: both nodes up");
+	run_for((int)(LEASE * 1000));
+	is_int(tcount(A, "quit") + tcount(B, "quit"), quits,
+	    "  and nobody was reaped for Redis's stall");
+	ok(redis_int("HEXISTS linecast:names alice") == 1 &&
+	    redis_int("HEXISTS linecast:names bob") == 1, "  names kept");
+	m = B->messages;
+	ok(publish_one("news.sport", m + 1), "  messages flow");
+}
+
 /* Past CLUSTER_PENDING_MAX bytes in flight, publishes are dropped. */
 static void
 test_bound(void)
@@ -1196,6 +1215,7 @@ main(void)
 	test_restart();
 	test_pubsub_kill();
 	test_blip();
+	test_stall();
 	test_bound();
 
 	node_free(A);
