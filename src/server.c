@@ -47,6 +47,8 @@ static uint64_t			 server_deadline_ms;
 static const struct conn_ops server_conn_ops = {
 	session_input,
 	session_closed,
+	session_suspend,
+	session_resume,
 };
 
 /* Formats a socket address as "ip:port" ("[ip]:port" for IPv6). */
@@ -117,15 +119,19 @@ server_log_listening(struct evconnlistener *l)
 	log_info("listening on %s", addr);
 }
 
-/* Binds a listener to an address. Returns it, or NULL. */
+/* Binds a listener to an address (sharing its port with other processes
+ * if --reuseport and tcp). Returns it, or NULL. */
 static struct evconnlistener *
-server_listen(struct sockaddr *sa, socklen_t len)
+server_listen(struct sockaddr *sa, socklen_t len, int tcp)
 {
 	struct evconnlistener	*l;
+	unsigned int		 flags = LEV_OPT_CLOSE_ON_FREE |
+				    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
+	if (tcp && config.reuseport)
+		flags |= LEV_OPT_REUSEABLE_PORT;
 	l = evconnlistener_new_bind(server_base, server_accept_cb, NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    511, sa, (int)len);
+	    flags, 511, sa, (int)len);
 	if (l != NULL)
 		evconnlistener_set_error_cb(l, server_accept_error_cb);
 	return (l);
@@ -149,7 +155,7 @@ server_listen_tcp(char **cause)
 		    gai_strerror(rc));
 		return (-1);
 	}
-	server_listeners[0] = server_listen(ai->ai_addr, ai->ai_addrlen);
+	server_listeners[0] = server_listen(ai->ai_addr, ai->ai_addrlen, 1);
 	freeaddrinfo(ai);
 	if (server_listeners[0] == NULL) {
 		xasprintf(cause, "cannot listen on %s port %d: %s",
@@ -177,7 +183,7 @@ server_listen_unix(char **cause)
 	if (stat(config.unix_path, &sb) == 0 && S_ISSOCK(sb.st_mode))
 		unlink(config.unix_path);
 	server_listeners[1] = server_listen((struct sockaddr *)&sun,
-	    sizeof sun);
+	    sizeof sun, 0);
 	if (server_listeners[1] == NULL) {
 		xasprintf(cause, "cannot listen on %s: %s", config.unix_path,
 		    strerror(errno));
@@ -326,7 +332,8 @@ server_start(char **cause)
 	conn_init(server_base, &server_conn_ops);
 	session_init(cmd_line);
 	broker_init();
-	if (load_start(cause) != 0 || job_start(cause) != 0)
+	if (load_start(cause) != 0 || job_start(cause) != 0 ||
+	    broker_start_cluster(server_base, cause) != 0)
 		return (-1);
 	if (server_listen_tcp(cause) != 0)
 		return (-1);

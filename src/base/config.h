@@ -23,6 +23,7 @@
 #define CONFIG_WAITING_MAX	65536		/* blocking calls waiting for
 						   room in the job queue;
 						   past it they raise busy */
+#define CONFIG_LEASE_MIN	0.3		/* --cluster-lease, seconds */
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
 						   may hold waiting for the
 						   loop; past it they wait */
@@ -50,6 +51,11 @@ struct config {
 	int		 presence;
 	int		 allow_control;
 	int		 log_level;
+	char		*cluster;		/* Redis URL, or NULL */
+	char		*cluster_prefix;
+	char		*node;			/* NULL: HOST-PID */
+	double		 cluster_lease;
+	int		 reuseport;
 	char		**scripts;
 	size_t		 nscripts;
 };

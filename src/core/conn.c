@@ -189,6 +189,20 @@ conn_unref(struct conn *c)
 	free(c);
 }
 
+/* Holds a connection's input back (the session's suspension). */
+void
+conn_suspend(struct conn *c)
+{
+	conn_cb->suspend(c);
+}
+
+/* Ends one conn_suspend(). */
+void
+conn_resume(struct conn *c)
+{
+	conn_cb->resume(c);
+}
+
 /* Starts or stops reading the socket. */
 void
 conn_set_reading(struct conn *c, int on)

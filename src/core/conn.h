@@ -62,6 +62,7 @@ struct conn {
 	unsigned int		 rate_waiting:1; /* --max-rate: a token is due */
 	unsigned int		 processing:1;	/* in its input loop */
 	unsigned int		 suspends;	/* session_suspend()s pending */
+	unsigned int		 guest_try;	/* broker.c: next guest name */
 
 	struct conn		*flush_next;
 	struct conn		*reap_next;
@@ -69,10 +70,16 @@ struct conn {
 	struct conn		*next;
 };
 
-/* What the layers above do with a connection. */
+/*
+ * What the layers above do with a connection: the session's door, so that
+ * levels below it (the broker waiting for the cluster) can suspend and
+ * resume a connection's input through session_suspend/session_resume.
+ */
 struct conn_ops {
 	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
+	void	(*suspend)(struct conn *);	/* hold its input back */
+	void	(*resume)(struct conn *);	/* end one suspend */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
@@ -85,6 +92,8 @@ void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
 void		 conn_close(struct conn *, const char *);
 void		 conn_set_reading(struct conn *, int);
+void		 conn_suspend(struct conn *);
+void		 conn_resume(struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 void		 conn_write(struct conn *, const char *, size_t);

@@ -17,6 +17,7 @@
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
+#include "core/remote.h"
 #include "wire/error.h"
 #include "wire/line.h"
 #include "core/session.h"
@@ -56,23 +57,51 @@ session_connected(struct hooks_call *call)
 	    c->channel != NULL ? c->channel : "");
 }
 
-/* Greets a new connection: a name, the connect hooks, then (if they let
- * it in) the default channel and +HELLO. Input is read from the start so
- * that a connect hook can conn:read() a dialog. */
-void
-session_start(struct conn *c)
+/* Runs the connect hooks of a connection that has its name. */
+static void
+session_greet(struct conn *c)
 {
 	struct hooks_call	call;
 
-	c->rate_tokens = config.max_rate;
-	c->rate_ms = conn_now_ms();
-	broker_attach(c);
-	conn_set_reading(c, 1);
 	memset(&call, 0, sizeof call);
 	call.event = HOOKS_CONNECT;
 	call.conn = c;
 	call.cont = session_connected;
 	hooks_run(&call);
+}
+
+/* The cluster answered a guest name's claim: on to the greeting, or (the
+ * name is taken on another node) the next guest name. */
+static void
+session_guest_claimed(struct conn *c, const char *name, int result)
+{
+	if (result == 0 && !c->dead) {
+		broker_next_guest(c);
+		if (remote_claim(c, c->name, NULL, session_guest_claimed) == 0)
+			return;
+	}
+	session_resume(c);
+	if (!c->dead)
+		session_greet(c);
+}
+
+/* Greets a new connection: a name (claimed across the cluster, if there
+ * is one and it is up: input waits meanwhile), the connect hooks, then
+ * (if they let it in) the default channel and +HELLO. Input is read from
+ * the start so that a connect hook can conn:read() a dialog. */
+void
+session_start(struct conn *c)
+{
+	c->rate_tokens = config.max_rate;
+	c->rate_ms = conn_now_ms();
+	broker_attach(c);
+	conn_set_reading(c, 1);
+	if (remote_up() && remote_claim(c, c->name, NULL,
+	    session_guest_claimed) == 0) {
+		session_suspend(c);
+		return;
+	}
+	session_greet(c);
 }
 
 /* Forgets a closing connection: scripts first, then the broker. */

@@ -19,6 +19,7 @@ struct msg {
 size_t		 msg_size(size_t, size_t, size_t);
 struct msg	*msg_new(const char *, size_t, const char *, size_t,
 		    const char *, size_t);
+struct msg	*msg_copy(const char *, size_t);
 struct msg	*msg_block(size_t);
 struct msg	*msg_grow(struct msg *, size_t);
 char		*msg_append(struct msg *, const char *, size_t, const char *,
