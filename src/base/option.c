@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/config.h"
+#include "base/settings.h"
 #include "base/log.h"
 #include "base/option.h"
 #include "base/xmalloc.h"

@@ -15,6 +15,7 @@
 #include "base/stats.h"
 #include "base/xmalloc.h"
 #include "core/hooks.h"
+#include "lua/bridge.h"
 #include "lua/job.h"
 #include "lua/load.h"
 #include "lua/module.h"
@@ -123,6 +124,7 @@ load_start(char **cause)
 	if ((st = load_state(cause)) == NULL)
 		return (-1);
 	run_set_main(st);
+	bridge_open();
 	stats_gauge(load_stats);
 	log_info("loaded %zu script%s (%zu KiB of Lua memory)",
 	    config.nscripts, config.nscripts == 1 ? "" : "s", st->used >> 10);
@@ -175,5 +177,6 @@ load_stop(void)
 void
 load_free(void)
 {
+	bridge_close();
 	run_free_all();
 }

@@ -366,6 +366,13 @@ sub build
 	my $file = scan($top);
 	my (%module, %place, %edge, %def, %declared);
 
+	# A program placed by its folder is one module: its files may lean
+	# on each other (it is a separate program, with one header).
+	for my $p (sort keys %$file) {
+		my $pl = place($entry, $file->{$p}{module});
+		$file->{$p}{module} = $pl->{path}
+		    if $pl && $pl->{program} && -d "$top/src/$pl->{path}";
+	}
 	for my $p (sort keys %$file) {
 		my $m = $file->{$p}{module};
 		push @{$module{$m}}, $p;
