@@ -59,6 +59,19 @@ sub start
 	return $self;
 }
 
+# Returns an object for a redis-server not started yet (restart starts
+# it), on a free port: for nodes started before their Redis.
+sub later
+{
+	my ($class, @args) = @_;
+	my $bin = binary() or return undef;
+	return bless { bin => $bin, args => \@args, port => free_port(),
+	    pid => 0 }, $class;
+}
+
+# Sets the password the tiny client and url() use.
+sub password { $_[0]{password} = $_[1]; $_[0] }
+
 sub port { $_[0]{port} }
 sub pid { $_[0]{pid} }
 sub url
