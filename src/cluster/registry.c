@@ -164,7 +164,10 @@ static const struct registry_source registry_sources[REGISTRY_NSCRIPTS] = {
 "  redis.call('HSET', nk, name, table.concat(list, ' '))\n"
 "  bump(node, ch, 1)\n"
 "end\n"
-"redis.call('HSET', K_m(ch), name, node)\n"
+"if redis.call('HGET', K_names, string.lower(name)) == node .. ' ' .. name\n"
+"then\n"
+"  redis.call('HSET', K_m(ch), name, node)\n"
+"end\n"
 "return redis.call('HLEN', K_m(ch))\n" },
 
 [REGISTRY_PART] = { "part",

@@ -21,6 +21,7 @@
 #include "base/xmalloc.h"
 
 static void	broker_lost(struct conn *, const char *);
+static int	broker_rename_here(struct conn *, const char *, size_t);
 
 static struct subs	*broker_subs;
 static struct dict	*broker_names;	/* nick, any case -> conn */
@@ -131,14 +132,25 @@ broker_attach(struct conn *c)
 }
 
 /* Gives a connection the next free guest name (its last one was taken
- * on another node), telling its peers and itself. */
-void
-broker_next_guest(struct conn *c)
+ * on another node), telling its peers here. */
+static void
+broker_next_guest_here(struct conn *c)
 {
 	char	name[NAME_NICK_MAX + 1];
 
 	c->guest_try = broker_guest_name(c, name, sizeof name, c->guest_try);
-	broker_rename(c, name, strlen(name));
+	broker_rename_here(c, name, strlen(name));
+}
+
+/* The same, telling the other nodes too. */
+void
+broker_next_guest(struct conn *c)
+{
+	char	old[NAME_NICK_MAX + 1];
+
+	snprintf(old, sizeof old, "%s", c->name);
+	broker_next_guest_here(c);
+	remote_renamed(c, old);
 }
 
 /* A name this node held was taken by another node while the cluster was
@@ -151,11 +163,11 @@ broker_lost(struct conn *c, const char *old)
 	char		 was[NAME_NICK_MAX + 1];
 
 	snprintf(was, sizeof was, "%s", c->name);
-	broker_next_guest(c);
+	broker_next_guest_here(c);
 	m = msg_printf("* nick %s %s", was, c->name);
 	conn_deliver(c, m, 1);
 	msg_unref(m);
-	remote_claim(c, c->name, NULL, NULL);
+	remote_rejoin(c, was);
 }
 
 /* Tells a connection's peers it quit and forgets everything it held. */
@@ -183,13 +195,28 @@ broker_find(const char *name, size_t len)
 	return (c == NULL || c->dead ? NULL : c);
 }
 
-/* Renames a connection and tells its peers. Returns 0 or an error. */
+/* Renames a connection and tells its peers, here and on other nodes.
+ * Returns 0 or an error. */
 int
 broker_rename(struct conn *c, const char *name, size_t len)
 {
+	char	old[NAME_NICK_MAX + 1];
+	int	rc;
+
+	snprintf(old, sizeof old, "%s", c->name);
+	if ((rc = broker_rename_here(c, name, len)) == 0 &&
+	    strcmp(old, c->name) != 0)
+		remote_renamed(c, old);
+	return (rc);
+}
+
+/* Renames a connection and tells its peers on this node. Returns 0 or
+ * an error. */
+static int
+broker_rename_here(struct conn *c, const char *name, size_t len)
+{
 	struct conn	*other;
 	struct msg	*m;
-	char		 old[NAME_NICK_MAX + 1];
 
 	if (!name_is_nick(name, len))
 		return (ERROR_BAD_NAME);
@@ -199,13 +226,11 @@ broker_rename(struct conn *c, const char *name, size_t len)
 	if (strlen(c->name) == len && memcmp(c->name, name, len) == 0)
 		return (0);
 	m = msg_printf("* nick %s %.*s", c->name, (int)len, name);
-	snprintf(old, sizeof old, "%s", c->name);
 	dict_del(broker_names, c->name, strlen(c->name));
 	memcpy(c->name, name, len);
 	c->name[len] = '\0';
 	dict_put(broker_names, c->name, len, c);
 	broker_tell_peers(c, m);
-	remote_renamed(c, old);
 	return (0);
 }
 

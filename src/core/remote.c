@@ -405,6 +405,44 @@ remote_unsubscribed(struct conn *c, const char *pattern, size_t len)
 		cluster_unsubscribe(remote_cluster, pattern, len);
 }
 
+/* Ends a membership of a name (arg) in the link's map and the registry. */
+static void
+remote_part_name(const char *channel, size_t len, void *arg)
+{
+	char	*ch = xstrndup(channel, len);
+
+	cluster_part(remote_cluster, arg, ch);
+	free(ch);
+}
+
+/* Declares a membership of a conn's current name. */
+static void
+remote_declare_channel(const char *channel, size_t len, void *arg)
+{
+	struct conn	*c = arg;
+	char		*ch = xstrndup(channel, len);
+
+	cluster_join(remote_cluster, c->name, ch, 0, NULL);
+	cluster_presence(remote_cluster, CLUSTER_JOIN, c->name, ch, NULL);
+	free(ch);
+}
+
+/*
+ * A conn's name was lost to another node and the conn took a guest name
+ * (old is the lost one): its memberships under the lost name go, and it
+ * comes back under its new name, with join events for the other nodes,
+ * which heard the lost name quit (node-lost) or never knew it.
+ */
+void
+remote_rejoin(struct conn *c, const char *old)
+{
+	if (remote_cluster == NULL)
+		return;
+	subs_client_channels(c->subs, remote_part_name, (void *)old);
+	remote_claim(c, c->name, NULL, NULL);
+	subs_client_channels(c->subs, remote_declare_channel, c);
+}
+
 /* A conn was renamed (its claim is made): the other nodes' members of
  * its channels are told. */
 void
@@ -418,17 +456,6 @@ remote_renamed(struct conn *c, const char *old)
 	cluster_presence(remote_cluster, CLUSTER_NICK, old, c->name,
 	    channels);
 	free(channels);
-}
-
-/* Drops one membership of a closing conn from the link's map. */
-static void
-remote_quit_channel(const char *channel, size_t len, void *arg)
-{
-	struct conn	*c = arg;
-	char		*ch = xstrndup(channel, len);
-
-	cluster_part(remote_cluster, c->name, ch);
-	free(ch);
 }
 
 /* Drops one subscription of a closing conn. */
@@ -451,7 +478,7 @@ remote_quit(struct conn *c, const char *reason)
 	cluster_presence(remote_cluster, CLUSTER_QUIT, c->name, reason,
 	    channels);
 	free(channels);
-	subs_client_channels(c->subs, remote_quit_channel, c);
+	subs_client_channels(c->subs, remote_part_name, c->name);
 	subs_client_patterns_each(c->subs, remote_quit_pattern, NULL);
 	cluster_release(remote_cluster, c->name);
 }

@@ -50,6 +50,7 @@ void	remote_parted(struct conn *, const char *, size_t);
 void	remote_subscribed(struct conn *, const char *, size_t);
 void	remote_unsubscribed(struct conn *, const char *, size_t);
 void	remote_renamed(struct conn *, const char *);
+void	remote_rejoin(struct conn *, const char *);
 void	remote_quit(struct conn *, const char *);
 
 int	remote_claim(struct conn *, const char *, const char *,
