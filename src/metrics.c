@@ -4,7 +4,8 @@
  * loop. Every /stats counter is linecast_NAME; the busiest channels get
  * member and subscriber gauges (at most CONFIG_METRICS_CHANNELS of them,
  * so that a scrape stays small however many channels there are); the
- * process's RSS and open files come from /proc. Any other path is 404.
+ * process's RSS and open files come from /proc; in a cluster, its state
+ * and this node's name. Any other path is 404.
  * Loop thread only.
  */
 #include <sys/types.h>
@@ -54,6 +55,13 @@ static const struct metrics_help metrics_helps[] = {
 	{ "script_memory", "gauge", "Bytes the main Lua state uses." },
 	{ "tls_handshakes", "counter", "TLS handshakes that finished." },
 	{ "tls_failed", "counter", "TLS handshakes that failed or timed out." },
+	{ "nodes", "gauge", "Nodes in the cluster, this one included." },
+	{ "cluster_in", "counter", "Envelopes received from the cluster." },
+	{ "cluster_out", "counter", "Envelopes sent to the cluster." },
+	{ "cluster_dropped", "counter",
+	  "Envelopes that could not be sent to the cluster." },
+	{ "cluster_garbage", "counter",
+	  "Envelopes from the cluster that could not be read." },
 };
 
 /* One of the busiest channels, for the per-channel gauges. */
@@ -252,6 +260,35 @@ metrics_process(struct evbuffer *b)
 	    (unsigned long long)stats.connections_total);
 }
 
+/* Writes a label's value, with \\, \" and \\n escaped as the format says. */
+static void
+metrics_label(struct evbuffer *b, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		if (*s == '\\' || *s == '"')
+			evbuffer_add_printf(b, "\\%c", *s);
+		else if (*s == '\n')
+			evbuffer_add(b, "\\n", 2);
+		else
+			evbuffer_add(b, s, 1);
+	}
+}
+
+/* In a cluster: whether its Redis is reachable, and this node's name. */
+static void
+metrics_cluster(struct evbuffer *b)
+{
+	if (!stats.clustered)
+		return;
+	metrics_one(b, "linecast_cluster_up", "gauge",
+	    "1 while the cluster's Redis is reachable, else 0.",
+	    stats.cluster_up ? 1 : 0);
+	evbuffer_add_printf(b, "# HELP linecast_node_info This node's name.\n"
+	    "# TYPE linecast_node_info gauge\nlinecast_node_info{node=\"");
+	metrics_label(b, stats.node != NULL ? stats.node : "");
+	evbuffer_add_printf(b, "\"} 1\n");
+}
+
 /* GET /metrics */
 static void
 metrics_cb(struct evhttp_request *req, void *arg)
@@ -261,6 +298,7 @@ metrics_cb(struct evhttp_request *req, void *arg)
 	stats_each(metrics_stat, b);
 	metrics_channels(b);
 	metrics_process(b);
+	metrics_cluster(b);
 	evhttp_add_header(evhttp_request_get_output_headers(req),
 	    "Content-Type", "text/plain; version=0.0.4; charset=utf-8");
 	evhttp_send_reply(req, HTTP_OK, "OK", b);

@@ -23,6 +23,7 @@
 
 #include "core/broker.h"
 #include "base/config.h"
+#include "core/cmd.h"
 #include "core/conn.h"
 #include "base/log.h"
 #include "base/notify.h"
@@ -60,6 +61,8 @@ static const struct conn_ops server_conn_ops = {
 	session_input,
 	server_conn_closed,
 	server_conn_ready,
+	session_suspend,
+	session_resume,
 };
 
 /* Logs a connection's open at info: its id and address, and for TLS the
@@ -201,18 +204,21 @@ server_log_listening(struct evconnlistener *l, int tls)
 	log_always("listening on %s%s", addr, tls ? " (tls)" : "");
 }
 
-/* Binds a listener to an address; its accepted connections speak TLS if
- * tls is set. Returns it, or NULL. */
+/* Binds a listener to an address (sharing its port with other processes
+ * if --reuseport and tcp); its accepted connections speak TLS if tls is
+ * set. Returns it, or NULL. */
 static struct evconnlistener *
-server_listen(struct sockaddr *sa, socklen_t len, int tls)
+server_listen(struct sockaddr *sa, socklen_t len, int tcp, int tls)
 {
 	static int		 tls_mark;
 	struct evconnlistener	*l;
+	unsigned int		 flags = LEV_OPT_CLOSE_ON_FREE |
+				    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC;
 
+	if (tcp && config.reuseport)
+		flags |= LEV_OPT_REUSEABLE_PORT;
 	l = evconnlistener_new_bind(server_base, server_accept_cb,
-	    tls ? &tls_mark : NULL,
-	    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC,
-	    511, sa, (int)len);
+	    tls ? &tls_mark : NULL, flags, 511, sa, (int)len);
 	if (l != NULL)
 		evconnlistener_set_error_cb(l, server_accept_error_cb);
 	return (l);
@@ -238,7 +244,7 @@ server_listen_tcp(enum server_listener which, int portnum, char **cause)
 		return (-1);
 	}
 	server_listeners[which] = server_listen(ai->ai_addr, ai->ai_addrlen,
-	    which == SERVER_TLS);
+	    1, which == SERVER_TLS);
 	freeaddrinfo(ai);
 	if (server_listeners[which] == NULL) {
 		xasprintf(cause, "cannot listen on %s port %d: %s",
@@ -300,7 +306,7 @@ server_listen_unix(char **cause)
 	if (stat(config.unix_path, &sb) == 0 && S_ISSOCK(sb.st_mode))
 		unlink(config.unix_path);
 	server_listeners[SERVER_UNIX] = server_listen((struct sockaddr *)&sun,
-	    sizeof sun, 0);
+	    sizeof sun, 0, 0);
 	if (server_listeners[SERVER_UNIX] == NULL) {
 		xasprintf(cause, "cannot listen on %s: %s", config.unix_path,
 		    strerror(errno));
@@ -480,8 +486,10 @@ server_start(char **cause)
 		return (-1);
 	}
 	conn_init(server_base, &server_conn_ops);
+	session_init(cmd_line);
 	broker_init();
-	if (load_start(cause) != 0 || job_start(cause) != 0)
+	if (load_start(cause) != 0 || job_start(cause) != 0 ||
+	    broker_start_cluster(server_base, cause) != 0)
 		return (-1);
 	if (config.port != OPTION_PORT_NONE &&
 	    server_listen_tcp(SERVER_TCP, config.port, cause) != 0)

@@ -11,6 +11,7 @@ use lib "$Bin/lib";
 use Test::More;
 use IO::Socket::INET;
 use Linecast;
+use lib "$Bin/lib";
 
 # Sends one HTTP/1.0 request and returns (status, headers, body).
 sub http_get
@@ -116,6 +117,26 @@ is($status, 404, 'below /metrics: 404');
 isnt($status, 200, 'POST /metrics is refused');
 is($obs->cmd('/ping'), '+PONG', 'the broker serves on meanwhile');
 is($srv->stop, 0, 'exit 0');
+
+# In a cluster: its state, this node's name, the cluster's counters.
+SKIP: {
+	require Redis;
+	my $redis = Redis->start;
+	skip 'redis-server not installed', 5 unless $redis;
+	my $node = $redis->node('m1', '--metrics', '0');
+	ok(Redis->wait_state($node->client(label => 'probe'), 'up'),
+	    'a node is up');
+	my (undef, undef, $text) = http_get($node->metrics_port, '/metrics');
+	my $mc = parse_metrics($text);
+	is_deeply($mc->{errors}, [], 'cluster: it parses strictly')
+	    or diag($text);
+	is($mc->{samples}{linecast_cluster_up}, 1, 'linecast_cluster_up 1');
+	is($mc->{samples}{'linecast_node_info{node="m1"}'}, 1, 'the node name');
+	ok(exists $mc->{samples}{linecast_cluster_out},
+	    'the cluster counters, from /stats');
+	$node->stop;
+	$redis->stop;
+}
 
 # Off by default; a bad address is a usage error.
 $srv = Linecast->start;

@@ -3,6 +3,7 @@
  * read through the table of option.c, so an option means the same in
  * either place; flags on the command line override the file.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -121,6 +122,24 @@ config_add_script(struct config *cfg, const char *path)
 	cfg->scripts[cfg->nscripts++] = xstrdup(path);
 }
 
+/* Names the node after the host and the process: HOST-PID, with what a
+ * node name may not hold replaced by '-'. */
+static void
+config_default_node(struct config *cfg)
+{
+	char	host[64];
+	size_t	i;
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "node");
+	host[sizeof host - 1] = '\0';
+	host[40] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '_')
+			host[i] = '-';
+	xasprintf(&cfg->node, "%s-%ld", host, (long)getpid());
+}
+
 /*
  * Splits "[ADDR:]PORT" ("[::1]:9100" for IPv6); without ADDR the host is
  * 127.0.0.1. Returns 0 with *host allocated, or -1.
@@ -203,6 +222,13 @@ config_check(struct config *cfg, char **cause)
 		    "or \"\" for none)", ch);
 		return (-1);
 	}
+	if (cfg->cluster_lease < CONFIG_LEASE_MIN) {
+		xasprintf(cause, "bad value for --cluster-lease: %g (allowed: "
+		    "%g to 3600 seconds)", cfg->cluster_lease, CONFIG_LEASE_MIN);
+		return (-1);
+	}
+	if (cfg->node == NULL)
+		config_default_node(cfg);
 	return (config_check_listeners(cfg, cause));
 }
 

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/config.h"
+#include "base/settings.h"
 #include "base/log.h"
 #include "base/option.h"
 #include "base/xmalloc.h"
@@ -154,6 +154,23 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(allow_control),
 	  .help = "do not replace control bytes in messages",
 	  .key = "allow_control", .shown = "allow_control", .live = 1 },
+	{ .name = "cluster", .type = OPTION_STRING, OPTION_FIELD(cluster),
+	  .arg = "URL", .help = "join the cluster on the Redis at URL",
+	  .key = "cluster" },
+	{ .name = "cluster-prefix", .type = OPTION_STRING,
+	  OPTION_FIELD(cluster_prefix), .def = "linecast", .arg = "PREFIX",
+	  .help = "start of its Redis keys",
+	  .key = "cluster_prefix" },
+	{ .name = "node", .type = OPTION_STRING, OPTION_FIELD(node),
+	  .arg = "NAME", .help = "this node's name (default: HOST-PID)",
+	  .key = "node" },
+	{ .name = "cluster-lease", .type = OPTION_SECONDS,
+	  OPTION_FIELD(cluster_lease), .def = "10", .min = 0, .max = 3600,
+	  .arg = "SECONDS", .help = "a node silent this long is dead",
+	  .key = "cluster_lease" },
+	{ .name = "reuseport", .type = OPTION_FLAG, OPTION_FIELD(reuseport),
+	  .help = "let several processes listen on one port",
+	  .key = "reuseport" },
 	{ .name = "log-level", .flag = 'l', .type = OPTION_CHOICE,
 	  OPTION_FIELD(log_level), .def = "info",
 	  .choices = option_log_levels, .help = "least severe level logged",

@@ -15,6 +15,8 @@
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
+#include "core/remote.h"
+#include "core/session.h"
 #include "wire/error.h"
 #include "wire/name.h"
 #include "base/stats.h"
@@ -210,6 +212,43 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 		cmd_run(c, ce, line + nlen, len - nlen);
 }
 
+/* A text line's publish failed after its hooks: say why. */
+static void
+cmd_publish_done(struct conn *c, const char *channel, size_t chlen,
+    long n)
+{
+	if (n < 0)
+		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
+}
+
+/* Publishes a text line to the connection's current channel. */
+static void
+cmd_publish(struct conn *c, const char *text, size_t len)
+{
+	if (c->channel == NULL) {
+		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
+		return;
+	}
+	publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	    cmd_publish_done);
+}
+
+/* Runs an input line that the line hooks let through: a command, or
+ * text for the current channel ("//" publishes text starting with "/"). */
+void
+cmd_line(struct conn *c, const char *line, size_t len)
+{
+	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
+		cmd_dispatch(c, line + 1, len - 1);
+		return;
+	}
+	if (line[0] == '/') {
+		line++;
+		len--;
+	}
+	cmd_publish(c, line, len);
+}
+
 /* Adds a script command to /help unless it replaces a built-in (which
  * is listed already). */
 static void
@@ -287,19 +326,64 @@ cmd_refused(struct hooks_call *call)
 	    call->reason != NULL ? call->reason : "refused by a script");
 }
 
-/* The nick handlers answered: rename, or say no. */
+/* Renames a connection here and replies. */
+static void
+cmd_nick_rename(struct conn *c, const char *name, size_t len)
+{
+	int	rc;
+
+	if ((rc = broker_rename(c, name, len)) != 0)
+		cmd_error(c, rc, "%.*s", (int)len, name);
+	else
+		conn_printf(c, "+NICK %s", c->name);
+}
+
+/* The cluster answered a /nick's claim: rename, or say why not; then the
+ * connection's input goes on. */
+static void
+cmd_nick_claimed(struct conn *c, const char *name, int result)
+{
+	if (result == 1)
+		cmd_nick_rename(c, name, strlen(name));
+	else if (result == 0)
+		cmd_error(c, ERROR_NAME_TAKEN, "%s", name);
+	else
+		cmd_error(c, ERROR_UNAVAILABLE, "cluster-down");
+	session_resume(c);
+}
+
+/* Claims a name across the cluster; the connection's input waits for the
+ * answer. */
+static void
+cmd_nick_claim(struct conn *c, const char *name, size_t len)
+{
+	char	want[NAME_NICK_MAX + 1];
+
+	if (!remote_up()) {
+		cmd_error(c, ERROR_UNAVAILABLE, "cluster-down");
+		return;
+	}
+	snprintf(want, sizeof want, "%.*s", (int)len, name);
+	if (remote_claim(c, want, c->name, cmd_nick_claimed) != 0) {
+		cmd_error(c, ERROR_NAME_TAKEN, "%s", want);
+		return;
+	}
+	session_suspend(c);
+}
+
+/* The nick handlers answered: rename (in a cluster, once the name is
+ * claimed), or say no. */
 static void
 cmd_nick_go(struct hooks_call *call)
 {
 	struct conn	*c = call->conn;
-	int		 rc;
 
 	if (!call->go)
 		cmd_refused(call);
-	else if ((rc = broker_rename(c, call->text, call->text_len)) != 0)
-		cmd_error(c, rc, "%.*s", (int)call->text_len, call->text);
+	else if (remote_active() && name_is_nick(call->text, call->text_len))
+		cmd_nick_claim(c, call->text, call->text_len);
 	else
-		conn_printf(c, "+NICK %s", c->name);
+		cmd_nick_rename(c, call->text, call->text_len);
 }
 
 /* /nick NAME */
@@ -322,6 +406,28 @@ cmd_nick(struct conn *c, struct cmd_args *a)
 		cmd_hook(c, HOOKS_NICK, a->argv[0], a->argl[0], cmd_nick_go);
 }
 
+/* The cluster counted a channel's members for +JOIN (or is down: this
+ * node's count); the connection's input goes on. */
+static void
+cmd_join_counted(struct conn *c, const char *channel, int n)
+{
+	if (n < 0)
+		n = (int)broker_members(channel, strlen(channel), NULL, NULL);
+	conn_printf(c, "+JOIN %s %d", channel, n);
+	session_resume(c);
+}
+
+/* Asks the cluster for a channel's member count; input waits for it. */
+static void
+cmd_join_count(struct conn *c, const char *channel, size_t len)
+{
+	char	*ch = xstrndup(channel, len);
+
+	remote_count(c, ch, cmd_join_counted);
+	session_suspend(c);
+	free(ch);
+}
+
 /* The join handlers answered: join, or say no. */
 static void
 cmd_join_go(struct hooks_call *call)
@@ -336,6 +442,8 @@ cmd_join_go(struct hooks_call *call)
 	if (rc < 0)
 		cmd_error(call->conn, rc, "%.*s", (int)call->channel_len,
 		    call->channel);
+	else if (remote_up())
+		cmd_join_count(call->conn, call->channel, call->channel_len);
 	else
 		conn_printf(call->conn, "+JOIN %.*s %d",
 		    (int)call->channel_len, call->channel, rc);
@@ -482,13 +590,69 @@ cmd_strcmp(const void *a, const void *b)
 	return (strcmp(*(const char *const *)a, *(const char *const *)b));
 }
 
+/* Replies "+WORD[ CHANNEL] ITEM ITEM ...". */
+static void
+cmd_reply_list(struct conn *c, const char *word, const char *channel,
+    size_t len, const char *const *items, size_t n)
+{
+	size_t	i;
+
+	conn_append(c, "%s", word);
+	if (channel != NULL)
+		conn_append(c, " %.*s", (int)len, channel);
+	for (i = 0; i < n; i++)
+		conn_append(c, " %s", items[i]);
+	conn_write(c, "\n", 1);
+}
+
+static void	cmd_who_local(struct conn *, const char *, size_t);
+
+/* The cluster answered a /who (or is down: this node's answer); the
+ * connection's input goes on. */
+static void
+cmd_who_answered(struct conn *c, const char *channel, const char **names,
+    int n)
+{
+	if (n >= 0)
+		cmd_reply_list(c, "+WHO", channel, strlen(channel), names,
+		    (size_t)n);
+	else
+		cmd_who_local(c, channel, strlen(channel));
+	session_resume(c);
+}
+
+/* Asks the cluster for a channel's members; input waits for them. */
+static void
+cmd_who_ask(struct conn *c, const char *channel, size_t len)
+{
+	char	*ch = xstrndup(channel, len);
+
+	remote_who(c, ch, cmd_who_answered);
+	session_suspend(c);
+	free(ch);
+}
+
+/* Replies to /who with this node's members of a channel. */
+static void
+cmd_who_local(struct conn *c, const char *channel, size_t len)
+{
+	struct cmd_names	 names = { NULL, 0 };
+	size_t			 count;
+
+	count = broker_members(channel, len, NULL, NULL);
+	names.v = xcalloc(count + 1, sizeof *names.v);
+	broker_members(channel, len, cmd_who_add, &names);
+	qsort(names.v, names.n, sizeof *names.v, cmd_strcmp);
+	cmd_reply_list(c, "+WHO", channel, len, names.v, names.n);
+	free(names.v);
+}
+
 /* /who [CHANNEL] */
 static void
 cmd_who(struct conn *c, struct cmd_args *a)
 {
-	struct cmd_names	 names = { NULL, 0 };
-	const char		*channel;
-	size_t			 len, i, count;
+	const char	*channel;
+	size_t		 len;
 
 	if (a->argc == 0 && c->channel == NULL) {
 		cmd_no_channel(c);
@@ -496,19 +660,12 @@ cmd_who(struct conn *c, struct cmd_args *a)
 	}
 	channel = a->argc == 0 ? c->channel : a->argv[0];
 	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
-	if (!name_is_channel(channel, len)) {
+	if (!name_is_channel(channel, len))
 		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)len, channel);
-		return;
-	}
-	count = broker_members(channel, len, NULL, NULL);
-	names.v = xcalloc(count + 1, sizeof *names.v);
-	broker_members(channel, len, cmd_who_add, &names);
-	qsort(names.v, names.n, sizeof *names.v, cmd_strcmp);
-	conn_append(c, "+WHO %.*s", (int)len, channel);
-	for (i = 0; i < names.n; i++)
-		conn_append(c, " %s", names.v[i]);
-	conn_write(c, "\n", 1);
-	free(names.v);
+	else if (remote_up())
+		cmd_who_ask(c, channel, len);
+	else
+		cmd_who_local(c, channel, len);
 }
 
 /* Channels gathered for /list. */
@@ -528,9 +685,9 @@ cmd_list_add(const char *name, size_t len, size_t members,
 	    members, subscribers);
 }
 
-/* /list */
+/* Replies to /list with this node's channels. */
 static void
-cmd_list(struct conn *c, struct cmd_args *a)
+cmd_list_local(struct conn *c)
 {
 	struct cmd_list	list = { NULL, 0 };
 	size_t		i;
@@ -538,13 +695,35 @@ cmd_list(struct conn *c, struct cmd_args *a)
 	list.v = xcalloc(broker_count_channels() + 1, sizeof *list.v);
 	broker_channels(cmd_list_add, &list);
 	qsort(list.v, list.n, sizeof *list.v, cmd_strcmp);
-	conn_append(c, "+LIST");
-	for (i = 0; i < list.n; i++) {
-		conn_append(c, " %s", list.v[i]);
+	cmd_reply_list(c, "+LIST", NULL, 0, (const char *const *)list.v,
+	    list.n);
+	for (i = 0; i < list.n; i++)
 		free(list.v[i]);
-	}
-	conn_write(c, "\n", 1);
 	free(list.v);
+}
+
+/* The cluster answered a /list (or is down: this node's answer); the
+ * connection's input goes on. */
+static void
+cmd_list_answered(struct conn *c, const char **items, int n)
+{
+	if (n >= 0)
+		cmd_reply_list(c, "+LIST", NULL, 0, items, (size_t)n);
+	else
+		cmd_list_local(c);
+	session_resume(c);
+}
+
+/* /list */
+static void
+cmd_list(struct conn *c, struct cmd_args *a)
+{
+	if (!remote_up()) {
+		cmd_list_local(c);
+		return;
+	}
+	remote_list(c, cmd_list_answered);
+	session_suspend(c);
 }
 
 /* /ping [TOKEN] */

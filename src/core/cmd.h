@@ -17,6 +17,7 @@ struct cmd_args {
 	size_t		 text_len;
 };
 
+void	cmd_line(struct conn *, const char *, size_t);
 void	cmd_dispatch(struct conn *, const char *, size_t);
 int	cmd_builtin(struct conn *, const char *, size_t, const char *,
 	    size_t);

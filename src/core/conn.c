@@ -199,6 +199,20 @@ conn_unref(struct conn *c)
 	free(c);
 }
 
+/* Holds a connection's input back (the session's suspension). */
+void
+conn_suspend(struct conn *c)
+{
+	conn_cb->suspend(c);
+}
+
+/* Ends one conn_suspend(). */
+void
+conn_resume(struct conn *c)
+{
+	conn_cb->resume(c);
+}
+
 /* Starts or stops reading the socket. */
 void
 conn_set_reading(struct conn *c, int on)
@@ -277,13 +291,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(&c->ev_write, &tv);
 		c->writing = 1;
 	}
-}
-
-/* Returns the bytes of output not yet written. */
-size_t
-conn_pending(const struct conn *c)
-{
-	return (evbuffer_get_length(c->out));
 }
 
 /* Returns 1 if the output is at or over max_pending. */

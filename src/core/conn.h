@@ -7,8 +7,10 @@
  * registry. conn_close() marks it dead at once (nothing more is delivered
  * to it) and, on a later loop turn, calls the close callback, flushes what
  * output it can within the linger time, closes the socket and drops that
- * reference. It is freed when the last reference goes, never inside its
- * own callbacks.
+ * reference. It is freed when the last reference goes: never while the
+ * layers above are inside its callbacks (the close callback runs from the
+ * reap event, on a later turn), at most by its own write callback as the
+ * last thing that callback does, when a lingering conn is done.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -75,6 +77,7 @@ struct conn {
 	unsigned int		 rate_waiting:1; /* --max-rate: a token is due */
 	unsigned int		 processing:1;	/* in its input loop */
 	unsigned int		 suspends;	/* session_suspend()s pending */
+	unsigned int		 guest_try;	/* broker.c: next guest name */
 
 	struct conn		*flush_next;
 	struct conn		*reap_next;
@@ -82,11 +85,17 @@ struct conn {
 	struct conn		*next;
 };
 
-/* What the layers above do with a connection. */
+/*
+ * What the layers above do with a connection: the session's door, so that
+ * levels below it (the broker waiting for the cluster) can suspend and
+ * resume a connection's input through session_suspend/session_resume.
+ */
 struct conn_ops {
 	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
 	void	(*ready)(struct conn *);	/* its TLS handshake is done */
+	void	(*suspend)(struct conn *);	/* hold its input back */
+	void	(*resume)(struct conn *);	/* end one suspend */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
@@ -100,7 +109,8 @@ void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
 void		 conn_close(struct conn *, const char *);
 void		 conn_set_reading(struct conn *, int);
-size_t		 conn_pending(const struct conn *);
+void		 conn_suspend(struct conn *);
+void		 conn_resume(struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 void		 conn_write(struct conn *, const char *, size_t);

@@ -11,10 +11,13 @@
  * the barrier.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/config.h"
 #include "base/stats.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
@@ -26,6 +29,23 @@
 
 static struct subs	*publish_subs;
 static publish_find_cb	 publish_find;
+static struct cluster	*publish_cluster;	/* NULL: one node */
+
+/*
+ * A private message to a name of another node, waiting for the cluster
+ * to say whether it exists: the sender's input is suspended meanwhile, so
+ * that its replies stay in order. Its address is the cluster's token;
+ * owned by publish.c until answered (or the cluster is gone).
+ */
+struct publish_wait {
+	uint64_t		 conn_id;	/* the sender, or 0 */
+	publish_done_cb		 done;
+	struct publish_wait	*prev;
+	struct publish_wait	*next;
+	size_t			 chlen;
+	char			 channel[];	/* "@NAME" */
+};
+static struct publish_wait	*publish_waits;
 
 /* One fan-out in progress. */
 struct publish_fanout {
@@ -54,6 +74,22 @@ publish_init(struct subs *subs, publish_find_cb find)
 	publish_find = find;
 }
 
+/* Hands publishes to the other nodes through a cluster link (NULL: no
+ * more). Questions still waiting are forgotten with it. */
+void
+publish_set_cluster(struct cluster *cl)
+{
+	struct publish_wait	*w;
+
+	publish_cluster = cl;
+	if (cl != NULL)
+		return;
+	while ((w = publish_waits) != NULL) {
+		publish_waits = w->next;
+		free(w);
+	}
+}
+
 /* Delivers the fan-out's message to one receiver. */
 static void
 publish_deliver_cb(void *owner, void *arg)
@@ -80,8 +116,8 @@ publish_deliver_local(const char *channel, size_t chlen, struct msg *m,
 	return ((size_t)f.delivered);
 }
 
-/* Checks a publish target: a channel, or the inbox of a live name.
- * Returns 0 or an error. */
+/* Checks a publish target: a channel, or the inbox of a live name (here,
+ * or on another node if there is a cluster). Returns 0 or an error. */
 static int
 publish_check_target(const char *channel, size_t chlen, struct conn **to)
 {
@@ -89,11 +125,65 @@ publish_check_target(const char *channel, size_t chlen, struct conn **to)
 	if (chlen > 0 && *channel == '@') {
 		if (!name_is_inbox(channel, chlen))
 			return (ERROR_BAD_CHANNEL);
-		if ((*to = publish_find(channel + 1, chlen - 1)) == NULL)
+		*to = publish_find(channel + 1, chlen - 1);
+		if (*to == NULL && publish_cluster == NULL)
 			return (ERROR_NO_SUCH_NAME);
 		return (0);
 	}
 	return (name_is_channel(channel, chlen) ? 0 : ERROR_BAD_CHANNEL);
+}
+
+/* The cluster answered a private message to another node's name: the
+ * sender's publish is done, and its input goes on. */
+static void
+publish_remote_done(void *arg, uint64_t token, int found)
+{
+	struct publish_wait	*w = (struct publish_wait *)(uintptr_t)token;
+	struct conn		*from = NULL;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		publish_waits = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	if (w->conn_id != 0 && (from = conn_find(w->conn_id)) == NULL) {
+		free(w);
+		return;
+	}
+	if (w->done != NULL)
+		w->done(from, w->channel, w->chlen, found == 1 ? 1 :
+		    ERROR_NO_SUCH_NAME);
+	if (from != NULL)
+		conn_resume(from);
+	free(w);
+}
+
+/* Sends a private message to a name no local connection holds, through
+ * the cluster. Returns ERROR_PENDING: the outcome reaches done later. */
+static long
+publish_remote(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, publish_done_cb done)
+{
+	struct publish_wait	*w;
+	char			 name[NAME_NICK_MAX + 1];
+
+	w = xcalloc(1, sizeof *w + chlen + 1);
+	w->conn_id = from != NULL ? from->id : 0;
+	w->done = done;
+	memcpy(w->channel, channel, chlen);
+	w->chlen = chlen;
+	w->next = publish_waits;
+	if (publish_waits != NULL)
+		publish_waits->prev = w;
+	publish_waits = w;
+	snprintf(name, sizeof name, "%.*s", (int)chlen - 1, channel + 1);
+	stats.published++;
+	if (from != NULL)
+		conn_suspend(from);
+	cluster_msg(publish_cluster, name, sender, text, tlen,
+	    (uint64_t)(uintptr_t)w, publish_remote_done);
+	return (ERROR_PENDING);
 }
 
 /*
@@ -114,6 +204,8 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	if ((rc = publish_check_target(channel, chlen, &to)) != 0)
 		return (rc);
 	publish_barrier();
+	if (to == NULL && *channel == '@')
+		return (ERROR_NO_SUCH_NAME);	/* publish_remote's */
 	if (to != NULL) {
 		chlen = (size_t)snprintf(inbox, sizeof inbox, "@%s", to->name);
 		channel = inbox;
@@ -124,9 +216,13 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	stats.published++;
 	if (to != NULL)
 		publish_deliver_cb(to, &f);
-	else
+	else {
 		f.delivered = (long)publish_deliver_local(channel, chlen,
 		    f.msg, 1, config.echo ? NULL : from);
+		if (publish_cluster != NULL)
+			cluster_publish(publish_cluster, channel, chlen,
+			    f.msg->data, f.msg->len, 1);
+	}
 	msg_unref(f.msg);
 	return (f.delivered);
 }
@@ -137,6 +233,13 @@ publish_go(struct hooks_call *call)
 {
 	long	n = 0;
 
+	if (call->go && call->channel[0] == '@' &&
+	    publish_find(call->channel + 1, call->channel_len - 1) == NULL) {
+		call->arg = publish_remote(call->conn, call->sender,
+		    call->channel, call->channel_len, call->text,
+		    call->text_len, call->done);
+		return;
+	}
 	if (call->go)
 		n = publish_now(call->conn, call->sender, call->channel,
 		    call->channel_len, call->text, call->text_len);
@@ -159,6 +262,9 @@ publish_barrier(void)
 	stats.published += count;
 	n = publish_deliver_local(publish_block.channel, publish_block.chlen,
 	    m, count, config.echo ? NULL : publish_block.owner);
+	if (publish_cluster != NULL)
+		cluster_publish(publish_cluster, publish_block.channel,
+		    publish_block.chlen, m->data, m->len, count);
 	msg_unref(m);
 	for (i = 0; i < count; i++)
 		publish_block.done(publish_block.owner, publish_block.channel,

@@ -452,6 +452,20 @@ subs_client_channels(const struct subs_client *c,
 	return (count);
 }
 
+/* Calls back each /sub a client holds (exact and wildcard). */
+void
+subs_client_patterns_each(const struct subs_client *c,
+    void (*cb)(const char *, size_t, void *), void *arg)
+{
+	struct subs_entry	*e, *next;
+
+	for (e = c->entries; e != NULL; e = next) {
+		next = e->next;
+		if (e->kind != SUBS_MEMBER)
+			cb(e->name, e->len, arg);
+	}
+}
+
 /* Adds a list's clients not yet reached in this walk to a cached list. */
 static void
 subs_cache_add(struct subs_cached *cached, struct subs_list *l, uint64_t gen)

@@ -33,6 +33,8 @@ int	subs_unsubscribe(struct subs_client *, const char *, size_t);
 size_t	subs_client_patterns(const struct subs_client *);
 size_t	subs_client_channels(const struct subs_client *,
 	    void (*)(const char *, size_t, void *), void *);
+void	subs_client_patterns_each(const struct subs_client *,
+	    void (*)(const char *, size_t, void *), void *);
 
 size_t	subs_match(struct subs *, const char *, size_t, subs_owner_cb,
 	    void *);

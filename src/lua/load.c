@@ -15,6 +15,7 @@
 #include "base/stats.h"
 #include "base/xmalloc.h"
 #include "core/hooks.h"
+#include "lua/bridge.h"
 #include "lua/job.h"
 #include "lua/load.h"
 #include "lua/module.h"
@@ -124,6 +125,7 @@ load_start(char **cause)
 	if ((st = load_state(cause)) == NULL)
 		return (-1);
 	run_set_main(st);
+	bridge_open();
 	stats_gauge(load_stats);
 	for (i = 0; i < config.nscripts; i++)
 		log_info("script %s", config.scripts[i]);
@@ -178,5 +180,6 @@ load_stop(void)
 void
 load_free(void)
 {
+	bridge_close();
 	run_free_all();
 }

@@ -704,6 +704,8 @@ module_install(lua_State *L, int is_worker)
 	lua_setfield(L, -2, "config");
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_pushstring(L, config.node);
+	lua_setfield(L, -2, "node");
 	lua_pushboolean(L, is_worker);
 	lua_setfield(L, -2, "is_worker");
 	lua_pushvalue(L, -1);

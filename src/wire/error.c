@@ -21,6 +21,7 @@ error_code(int err)
 	case ERROR_DROPPED:		return ("dropped");
 	case ERROR_SCRIPT_ERROR:	return ("script-error");
 	case ERROR_PENDING:		return ("pending");
+	case ERROR_UNAVAILABLE:		return ("unavailable");
 	}
 	return ("error");
 }

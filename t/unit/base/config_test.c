@@ -730,6 +730,23 @@ test_man(void)
 	free(path);
 }
 
+/* Returns 1 if a line of --print-config is "\t-- key = value," with a
+ * default: one to uncomment. */
+static int
+is_setting_line(const char *p)
+{
+	const char	*nl = strchr(p, '\n'), *none = strstr(p, "(none");
+	size_t		 k;
+
+	if (strncmp(p, "\t-- ", 4) != 0)
+		return (0);
+	k = strspn(p + 4, "abcdefghijklmnopqrstuvwxyz_");
+	if (k == 0 || strncmp(p + 4 + k, " = ", 3) != 0 ||
+	    strncmp(p + 4, "scripts", 7) == 0)
+		return (0);
+	return (none == NULL || (nl != NULL && none > nl));
+}
+
 /*
  * --print-config: names every key; loads as it is; with every setting
  * uncommented it still loads and changes no default.
@@ -760,10 +777,7 @@ test_print_config(void)
 	/* Uncomment "\t-- key = value," lines but those with no default. */
 	open_text = xcalloc(1, len + 1);
 	for (p = text, q = open_text; *p != '\0'; p++) {
-		if (strncmp(p, "\t-- ", 4) == 0 && p[4] >= 'a' &&
-		    p[4] <= 'z' && strstr(p, " = ") < strchr(p, '\n') &&
-		    strstr(p, "(none") > strchr(p, '\n') &&
-		    strncmp(p + 4, "scripts", 7) != 0)
+		if ((p == text || p[-1] == '\n') && is_setting_line(p))
 			p += 4;
 		*q++ = *p;
 	}

@@ -1,8 +1,8 @@
 /*
- * The door from the core up to Lua (core/hooks.h), implemented on the main
- * state: a hook runs its event's handler chain in a run; script commands
- * and their help; a conn:read() waiting for a connection's next line.
- * Loop thread only.
+ * The core's hooks (core/hooks.h) implemented on the main state, and
+ * registered by bridge_open(): a hook runs its event's handler chain in a
+ * run; script commands and their help; a conn:read() waiting for a
+ * connection's next line. Loop thread only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,15 +14,14 @@
 #include "base/xmalloc.h"
 #include "core/conn.h"
 #include "core/hooks.h"
+#include "lua/bridge.h"
 #include "lua/module.h"
 #include "lua/run.h"
 #include "lua/state.h"
 
-int	hooks_active[HOOKS_NEVENTS];
-
 /* Pushes a hook's arguments for the chain runner. Returns how many. */
 static int
-hooks_push_args(lua_State *L, struct hooks_call *call)
+bridge_push_args(lua_State *L, struct hooks_call *call)
 {
 	switch (call->event) {
 	case HOOKS_PUBLISH:
@@ -53,8 +52,8 @@ hooks_push_args(lua_State *L, struct hooks_call *call)
  * Runs an event's handlers. With none, the continuation runs at once with
  * "go on". Returns whether the hook suspended.
  */
-enum hooks_status
-hooks_run(struct hooks_call *call)
+static enum hooks_status
+bridge_run(struct hooks_call *call)
 {
 	struct state	*st = run_main;
 	struct run	*run;
@@ -75,7 +74,7 @@ hooks_run(struct hooks_call *call)
 	}
 	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
 	lua_pushstring(st->L, run_event_name(call->event));
-	nargs = 1 + hooks_push_args(st->L, call);
+	nargs = 1 + bridge_push_args(st->L, call);
 	run = run_spawn(st, RUN_HOOK, nargs);
 	binds = run_depth() == 0 && call->conn != NULL &&
 	    call->event != HOOKS_DISCONNECT;
@@ -86,7 +85,7 @@ hooks_run(struct hooks_call *call)
 /* Pushes the main state's entry {fn, help} for a script command, or
  * returns 0. */
 static int
-hooks_push_command(const char *name, size_t len)
+bridge_push_command(const char *name, size_t len)
 {
 	struct state	*st = run_main;
 	char		 key[64];
@@ -108,10 +107,10 @@ hooks_push_command(const char *name, size_t len)
 }
 
 /* Returns 1 if a script command has this name (any case). */
-int
-hooks_has_command(const char *name, size_t len)
+static int
+bridge_has_command(const char *name, size_t len)
 {
-	if (!hooks_push_command(name, len))
+	if (!bridge_push_command(name, len))
 		return (0);
 	lua_pop(run_main->L, 1);
 	return (1);
@@ -121,14 +120,14 @@ hooks_has_command(const char *name, size_t len)
  * Runs a script command if there is one by that name (any case); its
  * reply is sent when it ends. Returns 1 if it ran, 0 if there is none.
  */
-int
-hooks_command(struct conn *c, const char *name, size_t nlen,
+static int
+bridge_command(struct conn *c, const char *name, size_t nlen,
     const char *args, size_t alen)
 {
 	lua_State	*L;
 	struct run	*run;
 
-	if (!hooks_push_command(name, nlen))
+	if (!bridge_push_command(name, nlen))
 		return (0);
 	L = run_main->L;
 	lua_rawgeti(L, -1, 1);
@@ -147,7 +146,7 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 
 /* Sorts script commands by name, their helps alongside. */
 static void
-hooks_sort_help(const char **names, const char **helps, size_t n)
+bridge_sort_help(const char **names, const char **helps, size_t n)
 {
 	const char	*t;
 	size_t		 i, j;
@@ -166,8 +165,8 @@ hooks_sort_help(const char **names, const char **helps, size_t n)
 
 /* Calls back the name and help (or NULL) of each script command, in byte
  * order of the names. */
-void
-hooks_help(void (*cb)(const char *, const char *, void *), void *arg)
+static void
+bridge_help(void (*cb)(const char *, const char *, void *), void *arg)
 {
 	lua_State	 *L;
 	const char	**names = NULL, **helps = NULL;
@@ -186,7 +185,7 @@ hooks_help(void (*cb)(const char *, const char *, void *), void *arg)
 		helps[n++] = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
 		lua_pop(L, 2);
 	}
-	hooks_sort_help(names, helps, n);
+	bridge_sort_help(names, helps, n);
 	for (i = 0; i < n; i++)
 		cb(names[i], helps[i], arg);
 	free(names);
@@ -196,12 +195,12 @@ hooks_help(void (*cb)(const char *, const char *, void *), void *arg)
 
 /* Replies to "/help NAME" for a script command. Returns 1, or 0 if there
  * is no such script command. */
-int
-hooks_command_help(struct conn *c, const char *name, size_t len)
+static int
+bridge_command_help(struct conn *c, const char *name, size_t len)
 {
 	lua_State	*L;
 
-	if (!hooks_push_command(name, len))
+	if (!bridge_push_command(name, len))
 		return (0);
 	L = run_main->L;
 	lua_rawgeti(L, -1, 2);
@@ -212,8 +211,8 @@ hooks_command_help(struct conn *c, const char *name, size_t len)
 }
 
 /* Returns 1 if a hook waits in conn:read() for this connection's line. */
-int
-hooks_wants_line(struct conn *c)
+static int
+bridge_wants_line(struct conn *c)
 {
 	struct run	*run = run_bound(c);
 
@@ -221,8 +220,8 @@ hooks_wants_line(struct conn *c)
 }
 
 /* Hands a connection's next line to the hook waiting in conn:read(). */
-void
-hooks_read_line(struct conn *c, const char *line, size_t len)
+static void
+bridge_read_line(struct conn *c, const char *line, size_t len)
 {
 	struct run	*run = run_bound(c);
 
@@ -232,8 +231,8 @@ hooks_read_line(struct conn *c, const char *line, size_t len)
 
 /* A connection is closing: a conn:read() waiting for it gets "closed",
  * then the disconnect handlers run and the scripts forget it. */
-void
-hooks_closed(struct conn *c)
+static void
+bridge_closed(struct conn *c)
 {
 	struct run		*run = run_bound(c);
 	struct hooks_call	 call;
@@ -250,4 +249,29 @@ hooks_closed(struct conn *c)
 	call.conn = c;
 	hooks_run(&call);
 	module_forget_conn(run_main->L, c->id);
+}
+
+static const struct hooks_ops bridge_ops = {
+	bridge_run,
+	bridge_has_command,
+	bridge_command,
+	bridge_help,
+	bridge_command_help,
+	bridge_wants_line,
+	bridge_read_line,
+	bridge_closed,
+};
+
+/* Makes the core's hooks run in the main state. */
+void
+bridge_open(void)
+{
+	hooks_register(&bridge_ops);
+}
+
+/* The core's hooks have no handlers any more. */
+void
+bridge_close(void)
+{
+	hooks_register(NULL);
 }
