@@ -92,6 +92,30 @@ is(scalar(grep { /^\+PUB news 0$/ } @pubs), 200,
 like($srv->log, qr/conn open conn=2 addr=127\.0\.0\.1:\d+ tls=TLSv1\.[23]$/m,
     'the open line says TLS');
 
+# The clients the docs name, as a person types into them.
+sub run_client
+{
+	my (@cmd) = @_;
+	my $out = "$dir/client.out";
+	open my $in, '|-', "timeout 10 @cmd >$out 2>&1" or die "@cmd: $!";
+	print $in "/ping typed\n";
+	sleep 0.5;
+	print $in "/quit\n";
+	sleep 0.5;
+	close $in;
+	return `cat $out`;
+}
+my $port = $srv->tls_port;
+my $out = run_client("openssl s_client -quiet -connect 127.0.0.1:$port");
+like($out, qr/^\+HELLO linecast\/.*^\+PONG typed\n.*^\+BYE$/ms,
+    'openssl s_client -quiet -connect 127.0.0.1:PORT') or diag($out);
+SKIP: {
+	skip 'ncat is not installed', 1 if system('ncat --version >/dev/null 2>&1');
+	$out = run_client("ncat --ssl 127.0.0.1 $port");
+	like($out, qr/^\+HELLO linecast\/.*^\+PONG typed\n.*^\+BYE$/ms,
+	    'ncat --ssl 127.0.0.1 PORT');
+}
+
 # A plain client on the TLS port is told, in words it can read.
 my $p = Linecast::Client->connect_inet('127.0.0.1', $srv->tls_port,
     label => 'plain-on-tls');
