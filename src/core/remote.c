@@ -439,6 +439,7 @@ remote_rejoin(struct conn *c, const char *old)
 	if (remote_cluster == NULL)
 		return;
 	subs_client_channels(c->subs, remote_part_name, (void *)old);
+	cluster_release(remote_cluster, old);	/* if it is still ours */
 	remote_claim(c, c->name, NULL, NULL);
 	subs_client_channels(c->subs, remote_declare_channel, c);
 }
