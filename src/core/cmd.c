@@ -390,11 +390,8 @@ cmd_join_counted(struct conn *c, const char *channel, int n)
 static void
 cmd_join_count(struct conn *c, const char *channel, size_t len)
 {
-	char	*ch = xstrndup(channel, len);
-
-	remote_count(c, ch, cmd_join_counted);
+	remote_count(c, channel, len, cmd_join_counted);
 	session_suspend(c);
-	free(ch);
 }
 
 /* The join handlers answered: join, or say no. */
@@ -594,11 +591,8 @@ cmd_who_answered(struct conn *c, const char *channel, const char **names,
 static void
 cmd_who_ask(struct conn *c, const char *channel, size_t len)
 {
-	char	*ch = xstrndup(channel, len);
-
-	remote_who(c, ch, cmd_who_answered);
+	remote_who(c, channel, len, cmd_who_answered);
 	session_suspend(c);
-	free(ch);
 }
 
 /* Replies to /who with this node's members of a channel. */
