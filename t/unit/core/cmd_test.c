@@ -136,6 +136,8 @@ test_batch(void)
 	const char	*who[] = { "pub room a", "who room", "pub room b" };
 	const char	*ping[] = { "pub room a", "PING x", "pub room b" };
 	const char	*unknown[] = { "pub room a", "nope", "pub room b" };
+	const char	*bad[] = { "pub room a", "pub", "pub room b" };
+	const char	*badch[] = { "pub room a", "pub room..x b", "pub room c" };
 
 	config.echo = 1;
 	is_str(batch(s, pubs, 2), "room <s> a\nroom <s> b\n"
@@ -147,10 +149,53 @@ test_batch(void)
 	is_str(batch(s, unknown, 3), "room <s> a\n+PUB room 2\n"
 	    "-ERR unknown-command /nope\nroom <s> b\n+PUB room 2\n",
 	    "batch: so does an unknown command");
+	is_str(batch(s, bad, 3), "room <s> a\n+PUB room 2\n"
+	    "-ERR bad-args usage: /pub CHANNEL TEXT\nroom <s> b\n"
+	    "+PUB room 2\n", "batch: and a /pub with bad args, for its reply");
+	is_str(batch(s, badch, 3), "room <s> a\n+PUB room 2\n"
+	    "-ERR bad-channel room..x\nroom <s> c\n+PUB room 2\n",
+	    "batch: and a /pub to a bad channel");
 	config.echo = 0;
 	is_str(peer_read(r), "room <s> a\nroom <s> b\nroom <s> a\nroom <s> b\n"
-	    "room <s> a\nroom <s> b\nroom <s> a\nroom <s> b\n",
+	    "room <s> a\nroom <s> b\nroom <s> a\nroom <s> b\nroom <s> a\n"
+	    "room <s> b\nroom <s> a\nroom <s> c\n",
 	    "batch: a receiver gets every one in order");
+}
+
+/* Runs input lines (commands or text) as one batch. Returns what the
+ * peer got. */
+static const char *
+lines(struct peer *p, const char **v, size_t n)
+{
+	size_t	i;
+
+	publish_batch_begin(p->c);
+	for (i = 0; i < n; i++)
+		cmd_line(p->c, v[i], strlen(v[i]));
+	publish_batch_end();
+	return (peer_read(p));
+}
+
+/* Text lines and /pub in one batch: each reply and message in order. */
+static void
+test_lines(void)
+{
+	const char	*mixed[] = { "one", "/pub room two", "three", "//four" };
+	const char	*none[] = { "/pub room a", "hello" };
+	struct peer	*t = peer_new("t");
+
+	is_str(cmd(s, "join room"), "+JOIN room 2\n", "lines: room is current");
+	config.echo = 1;
+	is_str(lines(s, mixed, 4), "room <s> one\nroom <s> two\n"
+	    "+PUB room 2\nroom <s> three\nroom <s> /four\n",
+	    "lines: text and /pub in order; // publishes a /");
+	is_str(lines(t, none, 2), "+PUB room 2\n"
+	    "-ERR no-channel /join a channel first\n",
+	    "lines: text without a channel is refused after the /pub reply");
+	config.echo = 0;
+	peer_read(r);
+	peer_free(t);
+	peer_loop();
 }
 
 int
@@ -167,6 +212,7 @@ main(void)
 	test_text();
 	test_names();
 	test_batch();
+	test_lines();
 
 	peer_free(s);
 	peer_free(r);

@@ -244,12 +244,17 @@ test_block_others(void)
 	is_int(publish(a->c, "a", S("room"), S("no done"), NULL), 3,
 	    "block: and one without a done");
 	is_int(pub(a, "@b", "private"), 1, "block: and an inbox");
-	is_str(take_outcomes(), "a:room=3 c:room=3 a:@b=1",
-	    "block: each closed the block first");
+	pub(a, "room", "again");
+	is_int(pub(a, "room..x", "bad"), ERROR_BAD_CHANNEL, "block: a bad one");
+	is_int(pub(a, "@nobody", "lost"), ERROR_NO_SUCH_NAME,
+	    "block: and a missing name");
+	is_str(take_outcomes(), "a:room=3 c:room=3 a:@b=1 a:room=3 "
+	    "a:room..x=-1 a:@nobody=-4",
+	    "block: each closed the block first, errors too");
 	publish_batch_end();
 	is_str(peer_read(b), "room <a> open\nroom <c> from c\n"
-	    "room <server> from server\nroom <a> no done\n@b <a> private\n",
-	    "block: the order holds");
+	    "room <server> from server\nroom <a> no done\n@b <a> private\n"
+	    "room <a> again\n", "block: the order holds");
 	peer_read(a);
 	peer_read(c);
 	peer_read(d);
