@@ -162,9 +162,10 @@ cmd_run(struct conn *c, const struct cmd_entry *ce, const char *args,
 {
 	struct cmd_args	a;
 
-	if (cmd_split(ce, args, alen, &a) != 0)
+	if (cmd_split(ce, args, alen, &a) != 0) {
+		publish_barrier();
 		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
-	else
+	} else
 		ce->exec(c, &a);
 }
 
@@ -222,6 +223,7 @@ static void
 cmd_publish(struct conn *c, const char *text, size_t len)
 {
 	if (c->channel == NULL) {
+		publish_barrier();
 		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 		return;
 	}
