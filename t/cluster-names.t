@@ -8,7 +8,15 @@ use Linecast;
 use Redis;
 
 my $redis = Redis->start or plan skip_all => 'redis-server not installed';
-my ($na, $nb) = map { $redis->node($_, '--default-channel', '') } qw(a b);
+my $script = Linecast->script(<<'LUA');
+local lc = require "linecast"
+lc.command("rn", function(conn, name)
+  local ok, err = conn:rename(name)
+  return ok and "+RN " .. conn.name or "-ERR " .. err
+end)
+LUA
+my ($na, $nb) = map { $redis->node($_, '--default-channel', '', $script) }
+    qw(a b);
 ok(Redis->wait_state($_->client(label => 'probe'), 'up'), 'node up')
     for $na, $nb;
 
@@ -45,6 +53,18 @@ while ($tries++ < 50) {
 	select(undef, undef, undef, 0.05);
 }
 is($got, '+NICK same', 'a name is free again once its holder quit');
+
+# A script's conn:rename() is claimed too: a name another node holds makes
+# the conn a guest.
+my ($r1, $r2) = ($pairs[2][0], $pairs[3][0]);
+is($pairs[2][1]->cmd('/nick held'), '+NICK held', 'b holds a name');
+is($r1->cmd('/rn scripted'), '+RN scripted', 'conn:rename to a free name');
+is($pairs[4][1]->cmd('/nick scripted'), '-ERR name-taken scripted',
+    'it is claimed across the cluster');
+is($r2->cmd('/rn held'), '+RN held', 'conn:rename to a name b holds');
+like($r2->line, qr/^\* nick held guest\S+$/,
+    'is undone: the conn becomes a guest, and is told');
+is($pairs[2][1]->cmd('/nick held'), '+NICK held', 'b keeps its name');
 
 # While Redis is away, /nick cannot be certain: it says so.
 $redis->kill9;

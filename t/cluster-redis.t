@@ -48,6 +48,23 @@ is($b1->cmd('/nick alice'), '-ERR name-taken alice', 'names are restored');
 unlike($na->log, qr/retrying.*retrying.*retrying.*retrying.*retrying/s,
     'not one log line per retry');
 
+# Redis drops the nodes' subscriber connections (as it does past its
+# client-output-buffer-limit pubsub): they come back by themselves.
+like($redis->cmd('CLIENT', 'KILL', 'TYPE', 'pubsub'), qr/^[1-9]/,
+    'Redis kills the subscriber connections');
+my $ok = 0;
+for my $try (1 .. 40) {
+	$a1->send("probe $try");
+	my @got = $b1->lines_for(0.1);
+	if (grep { $_ eq "room <alice> probe $try" } @got) {
+		$ok = 1;
+		last;
+	}
+}
+ok($ok, 'delivery between nodes comes back');
+$a2->lines_for(0.3);
+$b1->lines_for(0.3);
+
 # Garbage on the cluster's channels is ignored and counted.
 $redis->cmd('PUBLISH', 'linecast:c:room', "garbage\x00\xff");
 $redis->cmd('PUBLISH', 'linecast:events', 'LC' . ("\xff" x 40));

@@ -21,8 +21,9 @@
  */
 #define CONFIG_BLOCK_MIN	(2 << 10)	/* bytes a new block holds; */
 #define CONFIG_BLOCK_MAX	(64 << 10)	/* it doubles up to this */
-#define CONFIG_WAITING_MAX	65536		/* blocking calls waiting for
-						   room in the job queue;
+#define CONFIG_WAITING_PER_JOB	64		/* blocking calls that may
+						   wait for room in the job
+						   queue, per --max-jobs;
 						   past it they raise busy */
 #define CONFIG_LEASE_MIN	0.3		/* --cluster-lease, seconds */
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes

@@ -30,23 +30,55 @@ static void	bench_client_read_cb(evutil_socket_t, short, void *);
 static void	bench_client_write_cb(evutil_socket_t, short, void *);
 static void	bench_client_tls_step(struct bench_client *);
 
-/* Resolves the broker's address. */
-void
-bench_client_resolve(void)
+/* Resolves host and port into addr and *len, or exits. */
+static void
+bench_client_lookup(const char *host, u_int port,
+    struct sockaddr_storage *addr, socklen_t *len)
 {
 	struct addrinfo	 hints, *res;
-	char		 port[16];
+	char		 service[16];
 	int		 error;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", bench.opt.port);
-	if ((error = getaddrinfo(bench.opt.host, port, &hints, &res)) != 0)
-		fatalx("%s: %s", bench.opt.host, gai_strerror(error));
-	memcpy(&bench.addr, res->ai_addr, res->ai_addrlen);
-	bench.addrlen = res->ai_addrlen;
+	snprintf(service, sizeof service, "%u", port);
+	if ((error = getaddrinfo(host, service, &hints, &res)) != 0)
+		fatalx("%s: %s", host, gai_strerror(error));
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
 	freeaddrinfo(res);
+}
+
+/* Resolves the broker's address, and the publishers' if they go to
+ * another node. */
+void
+bench_client_resolve(void)
+{
+	bench_client_lookup(bench.opt.host, bench.opt.port, &bench.addr,
+	    &bench.addrlen);
+	if (bench.split)
+		bench_client_lookup(bench.opt.pub_host, bench.opt.pub_port,
+		    &bench.pub_addr, &bench.pub_addrlen);
+}
+
+/* Returns 1 if client c connects to the publishers' node, which holds the
+ * connections that only publish. */
+static int
+bench_client_is_remote(const struct bench_client *c)
+{
+	return (bench.split && c->pub != NULL && c->rcv == NULL);
+}
+
+/* Sets *host and *port to where client c connects. */
+static void
+bench_client_peer(const struct bench_client *c, const char **host,
+    u_int *port)
+{
+	*host = bench_client_is_remote(c) ? bench.opt.pub_host :
+	    bench.opt.host;
+	*port = bench_client_is_remote(c) ? bench.opt.pub_port :
+	    bench.opt.port;
 }
 
 /* Raises the open-file limit to the hard limit; exits if it stays below
@@ -171,7 +203,8 @@ bench_client_sendf(struct bench_client *c, const char *fmt, ...)
 void
 bench_client_error(struct bench_client *c, const char *line, size_t len)
 {
-	if (bench.phase == BENCH_SETUP || bench.phase == BENCH_HOLD) {
+	if (bench.phase == BENCH_SETUP || bench.phase == BENCH_SYNC ||
+	    bench.phase == BENCH_HOLD) {
 		bench_run_fail("connection %u: %.*s", c->index,
 		    (int)(len > 200 ? 200 : len), line);
 		return;
@@ -186,7 +219,9 @@ void
 bench_client_connect_more(void)
 {
 	struct bench_client	*c;
-	int			 one = 1;
+	const char		*host;
+	u_int			 port;
+	int			 one = 1, remote;
 
 	while (bench.nstarted < bench.nclients && bench.phase == BENCH_SETUP &&
 	    bench.nstarted - bench.nready < BENCH_CONNECTING_MAX) {
@@ -203,10 +238,14 @@ bench_client_connect_more(void)
 		    bench_client_read_cb, c);
 		c->ev_write = event_new(bench.base, c->fd,
 		    EV_WRITE | EV_PERSIST, bench_client_write_cb, c);
-		if (connect(c->fd, (struct sockaddr *)&bench.addr,
-		    bench.addrlen) == -1 && errno != EINPROGRESS) {
-			bench_run_fail("connect to %s:%u: %s", bench.opt.host,
-			    bench.opt.port, strerror(errno));
+		remote = bench_client_is_remote(c);
+		if (connect(c->fd, (struct sockaddr *)(remote ?
+		    &bench.pub_addr : &bench.addr), remote ?
+		    bench.pub_addrlen : bench.addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			bench_client_peer(c, &host, &port);
+			bench_run_fail("connect to %s:%u: %s", host, port,
+			    strerror(errno));
 			return;
 		}
 		event_add(c->ev_write, NULL);
@@ -238,15 +277,18 @@ bench_client_tls_step(struct bench_client *c)
 static void
 bench_client_connected(struct bench_client *c)
 {
-	int		err = 0;
-	socklen_t	len = sizeof err;
-	char		why[256];
+	int		 err = 0;
+	socklen_t	 len = sizeof err;
+	char		 why[256];
+	const char	*host;
+	u_int		 port;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		snprintf(why, sizeof why, "connect to %s:%u: %s",
-		    bench.opt.host, bench.opt.port, strerror(err));
+		bench_client_peer(c, &host, &port);
+		snprintf(why, sizeof why, "connect to %s:%u: %s", host, port,
+		    strerror(err));
 		bench_client_fail(c, why);
 		return;
 	}

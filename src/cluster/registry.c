@@ -249,12 +249,13 @@ static const struct registry_source registry_sources[REGISTRY_NSCRIPTS] = {
 /*
  * No tick for longer than a lease: Redis itself was stalled (or every
  * node was away), and its clock ran on without us. Renew every lease
- * rather than reap nodes that could not renew; the dead are reaped one
- * lease later.
+ * rather than reap nodes that could not renew, for two leases: a node
+ * whose link dropped in the stall needs the time to come back (its
+ * reconnection waits up to 2 s); the dead are reaped after that.
  */
 "if last > 0 and now - last > lease then\n"
 "  for _, n in ipairs(dead) do\n"
-"    redis.call('ZADD', K_nodes, now + lease, n)\n"
+"    redis.call('ZADD', K_nodes, now + 2 * lease, n)\n"
 "  end\n"
 "  dead = {}\n"
 "end\n"

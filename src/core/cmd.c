@@ -166,9 +166,10 @@ cmd_run(struct conn *c, const struct cmd_entry *ce, const char *args,
 {
 	struct cmd_args	a;
 
-	if (cmd_split(ce, args, alen, &a) != 0)
+	if (cmd_split(ce, args, alen, &a) != 0) {
+		publish_barrier();
 		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
-	else
+	} else
 		ce->exec(c, &a);
 }
 
@@ -226,6 +227,7 @@ static void
 cmd_publish(struct conn *c, const char *text, size_t len)
 {
 	if (c->channel == NULL) {
+		publish_barrier();
 		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 		return;
 	}
@@ -421,11 +423,8 @@ cmd_join_counted(struct conn *c, const char *channel, int n)
 static void
 cmd_join_count(struct conn *c, const char *channel, size_t len)
 {
-	char	*ch = xstrndup(channel, len);
-
-	remote_count(c, ch, cmd_join_counted);
+	remote_count(c, channel, len, cmd_join_counted);
 	session_suspend(c);
-	free(ch);
 }
 
 /* The join handlers answered: join, or say no. */
@@ -625,11 +624,8 @@ cmd_who_answered(struct conn *c, const char *channel, const char **names,
 static void
 cmd_who_ask(struct conn *c, const char *channel, size_t len)
 {
-	char	*ch = xstrndup(channel, len);
-
-	remote_who(c, ch, cmd_who_answered);
+	remote_who(c, channel, len, cmd_who_answered);
 	session_suspend(c);
-	free(ch);
 }
 
 /* Replies to /who with this node's members of a channel. */

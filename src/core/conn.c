@@ -366,6 +366,7 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
+		conn_drained(c);	/* the socket may have taken it all */
 		conn_unref(c);
 	}
 }

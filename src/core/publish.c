@@ -368,6 +368,7 @@ publish(struct conn *from, const char *sender, const char *channel,
 	int			 rc;
 
 	if ((rc = publish_check_target(channel, chlen, &to)) != 0) {
+		publish_barrier();
 		if (done != NULL)
 			done(from, channel, chlen, rc);
 		return (rc);

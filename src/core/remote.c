@@ -439,6 +439,7 @@ remote_rejoin(struct conn *c, const char *old)
 	if (remote_cluster == NULL)
 		return;
 	subs_client_channels(c->subs, remote_part_name, (void *)old);
+	cluster_release(remote_cluster, old);	/* if it is still ours */
 	remote_claim(c, c->name, NULL, NULL);
 	subs_client_channels(c->subs, remote_declare_channel, c);
 }
@@ -523,52 +524,50 @@ remote_claim(struct conn *c, const char *name, const char *old,
 	return (0);
 }
 
-/* A who asked for a count was answered. */
-static void
-remote_counted(void *arg, uint64_t token, const char **names, int n)
-{
-	struct conn		*c;
-	struct remote_ask	*ask = remote_ask_done(token, &c);
-
-	if (c != NULL)
-		ask->result(c, ask->name, n);
-	remote_ask_free(ask);
-}
-
-/* Counts a channel's members across the cluster, for +JOIN. */
-void
-remote_count(struct conn *c, const char *channel, remote_result_cb done)
-{
-	struct remote_ask	*ask;
-	uint64_t		 token;
-
-	token = remote_ask_new(REMOTE_COUNT, c, channel, &ask);
-	ask->result = done;
-	cluster_who(remote_cluster, channel, token, remote_counted);
-}
-
-/* A /who was answered. */
+/* A who was answered: the names, or (REMOTE_COUNT) how many. */
 static void
 remote_whoed(void *arg, uint64_t token, const char **names, int n)
 {
 	struct conn		*c;
 	struct remote_ask	*ask = remote_ask_done(token, &c);
 
-	if (c != NULL)
+	if (c != NULL && ask->kind == REMOTE_COUNT)
+		ask->result(c, ask->name, n);
+	else if (c != NULL)
 		ask->names(c, ask->name, names, n);
 	remote_ask_free(ask);
 }
 
-/* Asks for a channel's members on every node. */
-void
-remote_who(struct conn *c, const char *channel, remote_names_cb done)
+/* Asks for a channel's members on every node. Returns the question, for
+ * the caller to give its callback. */
+static struct remote_ask *
+remote_ask_who(struct conn *c, enum remote_kind kind, const char *channel,
+    size_t len)
 {
 	struct remote_ask	*ask;
 	uint64_t		 token;
+	char			*ch = xstrndup(channel, len);
 
-	token = remote_ask_new(REMOTE_WHO, c, channel, &ask);
-	ask->names = done;
-	cluster_who(remote_cluster, channel, token, remote_whoed);
+	token = remote_ask_new(kind, c, ch, &ask);
+	cluster_who(remote_cluster, ch, token, remote_whoed);
+	free(ch);
+	return (ask);
+}
+
+/* Counts a channel's members across the cluster, for +JOIN. */
+void
+remote_count(struct conn *c, const char *channel, size_t len,
+    remote_result_cb done)
+{
+	remote_ask_who(c, REMOTE_COUNT, channel, len)->result = done;
+}
+
+/* Asks for a channel's members on every node, for /who. */
+void
+remote_who(struct conn *c, const char *channel, size_t len,
+    remote_names_cb done)
+{
+	remote_ask_who(c, REMOTE_WHO, channel, len)->names = done;
 }
 
 /* A /list was answered: its items made "CHANNEL:MEMBERS:SUBSCRIBERS". */

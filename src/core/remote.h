@@ -55,8 +55,8 @@ void	remote_quit(struct conn *, const char *);
 
 int	remote_claim(struct conn *, const char *, const char *,
 	    remote_result_cb);
-void	remote_count(struct conn *, const char *, remote_result_cb);
-void	remote_who(struct conn *, const char *, remote_names_cb);
+void	remote_count(struct conn *, const char *, size_t, remote_result_cb);
+void	remote_who(struct conn *, const char *, size_t, remote_names_cb);
 void	remote_list(struct conn *, remote_list_cb);
 
 #endif

@@ -284,6 +284,7 @@ session_next(struct conn *c)
 			session_line(c, p, len);
 		break;
 	case LINE_TOO_LONG:
+		publish_barrier();
 		conn_printf(c, "-ERR line-too-long %zu", config.max_line);
 		break;
 	case LINE_SKIP:

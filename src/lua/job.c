@@ -5,9 +5,10 @@
  * suspends the calling coroutine like any other wait; the job's done, on
  * the loop, resumes it with the worker function's results or raises its
  * error there. A full queue never drops: the job waits on a FIFO list
- * (of at most CONFIG_WAITING_MAX calls: past it the call raises "busy")
- * and is submitted after the next drain. Past --blocking-timeout the caller
- * gets "timeout" and the late result is discarded when it comes.
+ * (of at most CONFIG_WAITING_PER_JOB x --max-jobs calls: past it the call
+ * raises "busy") and is submitted after the next drain. Past
+ * --blocking-timeout the caller gets "timeout" and the late result is
+ * discarded when it comes.
  *
  * Loop thread only; the pool's workers run worker.c.
  */
@@ -221,7 +222,7 @@ job_new(lua_State *L, int last)
 
 	if (job_stopping)
 		luaL_error(L, "cancelled: the server is shutting down");
-	if (job_nwaiting >= CONFIG_WAITING_MAX)
+	if (job_nwaiting >= CONFIG_WAITING_PER_JOB * config.max_jobs)
 		luaL_error(L, "busy: %d calls wait for the job queue already",
 		    (int)job_nwaiting);
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.workers");

@@ -16,6 +16,7 @@
 
 #include "core/broker.h"
 #include "core/publish.h"
+#include "core/remote.h"
 #include "wire/error.h"
 #include "base/config.h"
 #include "core/conn.h"
@@ -199,11 +200,27 @@ module_conn_unsubscribe(lua_State *L)
 	return (module_conn_call(L, broker_unsubscribe));
 }
 
-/* conn:rename(name) */
+/*
+ * conn:rename(name). In a cluster the name is then claimed across the
+ * nodes; if another node holds it, the conn becomes a guest (with a
+ * "* nick" event, as when a name is lost while cut off).
+ */
 static int
 module_conn_rename(lua_State *L)
 {
-	return (module_conn_call(L, broker_rename));
+	struct conn	*c = module_conn(L, 1, 1);
+	size_t		 len;
+	const char	*name = luaL_checklstring(L, 2, &len);
+	char		 old[NAME_NICK_MAX + 1];
+	int		 rc;
+
+	if (c == NULL)
+		return (module_fail(L, "closed"));
+	snprintf(old, sizeof old, "%s", c->name);
+	rc = broker_rename(c, name, len);
+	if (rc == 0 && remote_active() && strcmp(old, c->name) != 0)
+		remote_claim(c, c->name, old, NULL);
+	return (module_result(L, rc));
 }
 
 /* Appends a channel name to the list on the stack's top. */

@@ -1141,6 +1141,19 @@ test_blip(void)
 	node_unsub(B, "side");
 }
 
+/* Shows the quits each test node heard, for a failed test. */
+static void
+tdump_quits(void)
+{
+	const struct tnode	*n[2] = { A, B };
+	int			 i, j;
+
+	for (j = 0; j < 2; j++)
+		for (i = 0; i < n[j]->nlog; i++)
+			if (strncmp(n[j]->log[i], "quit", 4) == 0)
+				printf("# node %d: %s\n", j, n[j]->log[i]);
+}
+
 /* Redis stalled for longer than a lease: nobody is reaped for it. */
 static void
 test_stall(void)
@@ -1152,8 +1165,9 @@ test_stall(void)
 	kill(redis_pid, SIGCONT);
 	ok(WAIT(both_up(), 6000), "Redis stalled 1.5 leases: both nodes up");
 	run_for((int)(LEASE * 1000));
-	is_int(tcount(A, "quit") + tcount(B, "quit"), quits,
-	    "  and nobody was reaped for Redis's stall");
+	if (!is_int(tcount(A, "quit") + tcount(B, "quit"), quits,
+	    "  and nobody was reaped for Redis's stall"))
+		tdump_quits();
 	ok(redis_int("HEXISTS linecast:names alice") == 1 &&
 	    redis_int("HEXISTS linecast:names bob") == 1, "  names kept");
 	m = B->messages;
