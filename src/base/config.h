@@ -1,8 +1,10 @@
 /*
  * The server's settings. Each option's default, bounds and help are in the
  * table of option.c. Filled at start-up by config.c (command line and
- * config file), and again on SIGHUP for what can change live; read from
- * the loop thread (the workers read only what never changes live).
+ * config file), and again on SIGHUP for what can change live, on the loop
+ * thread. Worker threads read it when they build a state (lc.config), which
+ * a reload asks of them after it has written, through the pool's queue;
+ * what a running job reads (--script-timeout) never changes live.
  */
 #ifndef CONFIG_H
 #define CONFIG_H

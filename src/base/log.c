@@ -34,11 +34,13 @@ static int		log_journald;
 static const char	*log_names[] = { "error", "warn", "info", "debug" };
 static const char	*log_priorities[] = { "<3>", "<4>", "<6>", "<7>" };
 
-/* Sets the most verbose level that is printed. */
+/* Sets the most verbose level that is printed. Worker threads read it:
+ * it is written only when it changes (a SIGHUP sets it again). */
 void
 log_set_level(enum log_level level)
 {
-	log_level = level;
+	if (log_level != level)
+		log_level = level;
 }
 
 /* Returns 1 if JOURNAL_STREAM says that stderr is the journal's stream. */
@@ -57,16 +59,20 @@ log_journal(void)
 	    (unsigned long long)sb.st_ino == ino);
 }
 
-/* Sets the format of lines and whether they carry our own time. */
+/* Sets the format of lines and whether they carry our own time; as
+ * log_set_level(), each is written only when it changes. */
 void
 log_set_format(enum log_format format, enum log_time when)
 {
-	log_format = format;
-	log_journald = log_journal();
-	if (when == LOG_TIME_AUTO)
-		log_time = !log_journald;
-	else
-		log_time = when == LOG_TIME_YES;
+	int	journald = log_journal(), stamped;
+
+	stamped = when == LOG_TIME_AUTO ? !journald : when == LOG_TIME_YES;
+	if (log_format != format)
+		log_format = format;
+	if (log_journald != journald)
+		log_journald = journald;
+	if (log_time != stamped)
+		log_time = stamped;
 }
 
 /* Parses a level name. Returns 0, or -1 for an unknown name. */

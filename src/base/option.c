@@ -125,7 +125,7 @@ const struct option_entry option_table[] = {
 	{ .name = "script-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(script_timeout), .def = "1", .min = 0, .max = 3600,
 	  .arg = "SECONDS", .help = "abort a hook running longer",
-	  .key = "script_timeout", .shown = "script_timeout", .live = 1 },
+	  .key = "script_timeout", .shown = "script_timeout" },
 	{ .name = "script-memory", .type = OPTION_COUNT,
 	  OPTION_FIELD(script_memory), .def = "64", .min = 1, .max = 1 << 20,
 	  .arg = "MB", .unit = "MiB", .help = "memory cap of each Lua state",
