@@ -2,8 +2,10 @@
  * Telling systemd how the service is doing, for Type=notify units:
  * READY=1 once the listeners are up, RELOADING=1 then READY=1 around a
  * SIGHUP, STOPPING=1 when a shutdown starts, with a STATUS= line for
- * systemctl status. This is the whole protocol the server needs, so it
- * is written here instead of linking libsystemd.
+ * systemctl status. This is the whole protocol the server needs: one
+ * datagram on a Unix socket, some 40 lines here, against linking
+ * libsystemd (libsystemd-dev; 825 KiB, and libgcrypt, liblzma, libzstd,
+ * liblz4 and libcap with it) for sd_notify() alone.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
