@@ -58,11 +58,11 @@ static void	server_conn_closed(struct conn *);
 static void	server_conn_ready(struct conn *);
 
 static const struct conn_ops server_conn_ops = {
-	session_input,
-	server_conn_closed,
-	server_conn_ready,
-	session_suspend,
-	session_resume,
+	.input = session_input,
+	.closed = server_conn_closed,
+	.suspend = session_suspend,
+	.resume = session_resume,
+	.ready = server_conn_ready,
 };
 
 /* Logs a connection's open at info: its id and address, and for TLS the

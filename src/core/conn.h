@@ -93,9 +93,9 @@ struct conn {
 struct conn_ops {
 	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
-	void	(*ready)(struct conn *);	/* its TLS handshake is done */
 	void	(*suspend)(struct conn *);	/* hold its input back */
 	void	(*resume)(struct conn *);	/* end one suspend */
+	void	(*ready)(struct conn *);	/* its TLS handshake is done */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
