@@ -324,20 +324,28 @@ conn_drained(struct conn *c)
 	}
 }
 
-/* Writes every connection that got output during this loop turn. */
+/*
+ * Writes every connection that got output during this loop turn. A write
+ * here may drain what held a connection's input back, and no write event
+ * would come to say so: the input goes on from here too.
+ */
 static void
 conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c, *list = conn_flush_list;
+	int		 left;
 
 	conn_flush_list = NULL;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
 		c->flushing = 0;
-		if (conn_write_now(c) == 1 && !c->writing) {
+		left = conn_write_now(c);
+		if (left == 1 && !c->writing) {
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
+		if (left != -1)
+			conn_drained(c);
 		conn_unref(c);
 	}
 }
