@@ -35,7 +35,7 @@ session_connected(struct hooks_call *call)
 	struct conn	*c = call->conn;
 
 	if (!call->go) {
-		conn_printf(c, "-ERR refused %s", call->reason != NULL ?
+		cmd_error(c, ERROR_REFUSED, "%s", call->reason != NULL ?
 		    call->reason : "by a script");
 		conn_close(c, "refused");
 		return;
@@ -165,7 +165,7 @@ session_publish_done(struct conn *c, const char *channel, size_t chlen,
     long n)
 {
 	if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
+		cmd_error_arg(c, (int)n, "", channel, chlen);
 }
 
 /* Publishes a text line to the connection's current channel. */

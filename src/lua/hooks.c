@@ -97,9 +97,9 @@ hooks_push_command(const char *name, size_t len)
 	for (i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
 		    name[i] + 'a' - 'A' : name[i]);
-	key[len] = '\0';
 	lua_getfield(st->L, LUA_REGISTRYINDEX, "linecast.commands");
-	if (lua_getfield(st->L, -1, key) != LUA_TTABLE) {
+	lua_pushlstring(st->L, key, len);	/* a NUL in it is a byte too */
+	if (lua_rawget(st->L, -2) != LUA_TTABLE) {
 		lua_pop(st->L, 2);
 		return (0);
 	}

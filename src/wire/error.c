@@ -19,6 +19,7 @@ error_code(int err)
 	case ERROR_DROPPED:		return ("dropped");
 	case ERROR_SCRIPT_ERROR:	return ("script-error");
 	case ERROR_PENDING:		return ("pending");
+	case ERROR_UNKNOWN_COMMAND:	return ("unknown-command");
 	}
 	return ("error");
 }

@@ -21,6 +21,7 @@ enum error {
 	ERROR_DROPPED = -11,
 	ERROR_SCRIPT_ERROR = -12,	/* a hook failed; the client was told */
 	ERROR_PENDING = -13,		/* a hook suspended; done() comes later */
+	ERROR_UNKNOWN_COMMAND = -14,
 };
 
 const char	*error_code(int);
