@@ -4,7 +4,8 @@
  * publish and only when there are patterns at all. Every entry (a
  * membership, an exact subscription or a pattern) sits both in the list
  * of its channel or trie node and in its client's own list, so a client
- * leaves everything in time proportional to what it holds.
+ * leaves everything in time proportional to what it holds; one table finds
+ * any client's entry by kind and name in one probe, however many it holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -74,6 +75,7 @@ struct subs_client {
 	void			*owner;
 	uint64_t		 mark;		/* last match that reached it */
 	size_t			 npatterns;	/* /sub entries, exact or not */
+	size_t			 nchannels;	/* memberships */
 	struct subs_entry	*entries;
 };
 
@@ -93,6 +95,7 @@ struct subs_cached {
 
 struct subs {
 	struct dict		*channels;	/* name -> struct subs_channel */
+	struct dict		*entries;	/* subs_key() -> its entry */
 	struct subs_node	 root;
 	size_t			 npatterns;	/* wildcard entries in the trie */
 	uint64_t		 gen;		/* bumped per walk, for dedupe */
@@ -157,6 +160,7 @@ subs_new(void)
 
 	subs = xcalloc(1, sizeof *subs);
 	subs->channels = dict_new(0);
+	subs->entries = dict_new(0);
 	subs->cache = dict_new(0);
 	return (subs);
 }
@@ -168,6 +172,7 @@ subs_free(struct subs *subs)
 	subs_cache_clear(subs);
 	dict_free(subs->cache);
 	dict_free(subs->channels);
+	dict_free(subs->entries);
 	if (subs->root.children != NULL)
 		dict_free(subs->root.children);
 	free(subs);
@@ -185,20 +190,59 @@ subs_client_new(struct subs *subs, void *owner)
 	return (c);
 }
 
-/* Finds a client's entry of a kind and name. */
+/*
+ * Builds the key of a client's entry in subs->entries: the client's
+ * address, 'm' for a membership or 's' for a subscription, then the name.
+ * Uses buf if it fits (SUBS_KEY_SIZE bytes), else allocates. Returns the
+ * key; *keylen gets its length.
+ */
+#define SUBS_KEY_SIZE	(sizeof (void *) + 1 + NAME_CHANNEL_MAX)
+static char *
+subs_key(char *buf, const struct subs_client *c, int pattern,
+    const char *name, size_t len, size_t *keylen)
+{
+	char	*key = buf;
+
+	*keylen = sizeof c + 1 + len;
+	if (*keylen > SUBS_KEY_SIZE)
+		key = xmalloc(*keylen);
+	memcpy(key, &c, sizeof c);
+	key[sizeof c] = pattern ? 's' : 'm';
+	memcpy(key + sizeof c + 1, name, len);
+	return (key);
+}
+
+/* Adds (e not NULL) or removes a client's entry in the table of all. */
+static void
+subs_client_index(struct subs_client *c, int pattern, const char *name,
+    size_t len, struct subs_entry *e)
+{
+	char	 buf[SUBS_KEY_SIZE], *key;
+	size_t	 keylen;
+
+	key = subs_key(buf, c, pattern, name, len, &keylen);
+	if (e != NULL)
+		dict_put(c->subs->entries, key, keylen, e);
+	else
+		dict_del(c->subs->entries, key, keylen);
+	if (key != buf)
+		free(key);
+}
+
+/* Finds a client's entry of a kind and name: one probe. */
 static struct subs_entry *
 subs_client_find(struct subs_client *c, int pattern, const char *name,
     size_t len)
 {
 	struct subs_entry	*e;
+	char			 buf[SUBS_KEY_SIZE], *key;
+	size_t			 keylen;
 
-	for (e = c->entries; e != NULL; e = e->next) {
-		if ((e->kind != SUBS_MEMBER) != pattern || e->len != len)
-			continue;
-		if (memcmp(e->name, name, len) == 0)
-			return (e);
-	}
-	return (NULL);
+	key = subs_key(buf, c, pattern, name, len, &keylen);
+	e = dict_get(c->subs->entries, key, keylen);
+	if (key != buf)
+		free(key);
+	return (e);
 }
 
 /* Creates an entry in a client's list and in the given list. */
@@ -219,6 +263,7 @@ subs_entry_new(struct subs_client *c, enum subs_kind kind, void *where,
 		c->entries->prev = e;
 	c->entries = e;
 	subs_list_add(l, e);
+	subs_client_index(c, kind != SUBS_MEMBER, name, len, e);
 	return (e);
 }
 
@@ -324,6 +369,7 @@ subs_entry_free(struct subs_entry *e)
 	struct subs		*subs = c->subs;
 
 	subs_list_remove(e);
+	subs_client_index(c, e->kind != SUBS_MEMBER, e->name, e->len, NULL);
 	if (e->prev != NULL)
 		e->prev->next = e->next;
 	else
@@ -338,6 +384,8 @@ subs_entry_free(struct subs_entry *e)
 		subs_channel_prune(subs, e->where);
 	if (e->kind != SUBS_MEMBER)
 		c->npatterns--;
+	else
+		c->nchannels--;
 	free(e->name);
 	free(e);
 }
@@ -363,6 +411,7 @@ subs_join(struct subs_client *c, const char *channel, size_t len)
 		return (0);
 	ch = subs_channel_get(c->subs, channel, len, 1);
 	subs_entry_new(c, SUBS_MEMBER, ch, &ch->members, channel, len);
+	c->nchannels++;
 	return (1);
 }
 
@@ -431,6 +480,13 @@ size_t
 subs_client_patterns(const struct subs_client *c)
 {
 	return (c->npatterns);
+}
+
+/* Returns how many channels a client is a member of. */
+size_t
+subs_client_joins(const struct subs_client *c)
+{
+	return (c->nchannels);
 }
 
 /* Calls back each channel a client is a member of. Returns how many. */

@@ -31,6 +31,7 @@ int	subs_is_member(struct subs_client *, const char *, size_t);
 int	subs_subscribe(struct subs_client *, const char *, size_t);
 int	subs_unsubscribe(struct subs_client *, const char *, size_t);
 size_t	subs_client_patterns(const struct subs_client *);
+size_t	subs_client_joins(const struct subs_client *);
 size_t	subs_client_channels(const struct subs_client *,
 	    void (*)(const char *, size_t, void *), void *);
 

@@ -521,6 +521,42 @@ test_pattern_cache(void)
 	subs_free(subs);
 }
 
+/* One client with many joins and subscriptions of the same names: each
+ * is found, kept apart by kind, and removed alone. */
+static void
+test_many_per_client(void)
+{
+	struct subs		*subs = subs_new();
+	struct subs_client	*a = subs_client_new(subs, OWNER("a"));
+	char			 ch[32];
+	int			 i, n = 20000, found = 0, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		subs_join(a, ch, strlen(ch));
+		subs_subscribe(a, ch, strlen(ch));
+	}
+	is_int(subs_join(a, S("c7")), 0, "many: a second join of one is none");
+	is_int((long long)subs_client_patterns(a), n, "many: each sub counted");
+	for (i = 0; i < n; i += 2) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		found += subs_part(a, ch, strlen(ch));
+	}
+	is_int(found, n / 2, "many: every other one parted");
+	for (i = 0; i < n; i++) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		kept += subs_is_member(a, ch, strlen(ch));
+	}
+	is_int(kept, n / 2, "many: the others are still joined");
+	is_str(match(subs, "c2"), "a", "many: c2 still subscribed");
+	is_int(subs_unsubscribe(a, S("c2")), 1, "many: and unsubscribed");
+	is_str(match(subs, "c2"), "", "many: then nothing");
+	is_str(members(subs, "c3"), "a", "many: c3 still a member");
+	subs_client_free(a);
+	is_int((long long)subs_count_channels(subs), 0, "many: nothing left");
+	subs_free(subs);
+}
+
 int
 main(void)
 {
@@ -532,5 +568,6 @@ main(void)
 	test_channels();
 	test_scale();
 	test_pattern_cache();
+	test_many_per_client();
 	return (done_testing());
 }
