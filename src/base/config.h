@@ -38,6 +38,7 @@ struct config {
 	size_t		 max_pending;
 	size_t		 max_clients;
 	size_t		 max_subs;
+	size_t		 max_joins;		/* memberships per client */
 	unsigned int	 max_rate;		/* lines/s, 0 = unlimited */
 	int		 slow_disconnect;	/* else drop */
 	double		 script_timeout;

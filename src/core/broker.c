@@ -157,14 +157,17 @@ broker_set_current(struct conn *c, const char *channel, size_t len)
 }
 
 /*
- * Makes a connection a member of a channel and its current channel.
- * Returns the number of members, or an error.
+ * Makes a connection a member of a channel and its current channel,
+ * within --max-joins. Returns the number of members, or an error.
  */
 int
 broker_join(struct conn *c, const char *channel, size_t len)
 {
 	if (!name_is_channel(channel, len))
 		return (ERROR_BAD_CHANNEL);
+	if (subs_client_joins(c->subs) >= config.max_joins &&
+	    !subs_is_member(c->subs, channel, len))
+		return (ERROR_TOO_MANY_JOINS);
 	if (subs_join(c->subs, channel, len))
 		broker_tell_members(c, channel, len,
 		    msg_printf("* join %.*s %s", (int)len, channel, c->name));

@@ -322,7 +322,9 @@ cmd_join_go(struct hooks_call *call)
 		return;
 	}
 	rc = broker_join(call->conn, call->channel, call->channel_len);
-	if (rc < 0)
+	if (rc == ERROR_TOO_MANY_JOINS)
+		cmd_error(call->conn, rc, "%zu", config.max_joins);
+	else if (rc < 0)
 		cmd_error_arg(call->conn, rc, "", call->channel,
 		    call->channel_len);
 	else

@@ -22,6 +22,7 @@ enum error {
 	ERROR_SCRIPT_ERROR = -12,	/* a hook failed; the client was told */
 	ERROR_PENDING = -13,		/* a hook suspended; done() comes later */
 	ERROR_UNKNOWN_COMMAND = -14,
+	ERROR_TOO_MANY_JOINS = -15,
 };
 
 const char	*error_code(int);
