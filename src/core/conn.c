@@ -189,11 +189,11 @@ conn_unref(struct conn *c)
 	free(c);
 }
 
-/* Starts or stops reading the socket. */
+/* Starts or stops reading the socket (never again after its EOF). */
 void
 conn_set_reading(struct conn *c, int on)
 {
-	on = on && !c->dead;
+	on = on && !c->dead && !c->eof;
 	if (on == c->reading)
 		return;
 	if (on)
@@ -371,7 +371,12 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	conn_drained(c);
 }
 
-/* Reads what the socket has and hands it to the session. */
+/*
+ * Reads what the socket has and hands it to the session. At EOF (a
+ * half-close, as "printf ... | nc -N" does) the lines still buffered are
+ * processed and answered first: the session closes the connection once
+ * its input is used up.
+ */
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -381,10 +386,16 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1);
 	n = read(fd, v.iov_base, v.iov_len);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		conn_close(c, n == 0 ? "eof" : "error");
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, "error");
+		return;
+	}
+	if (n == 0) {
+		conn_set_reading(c, 0);
+		c->eof = 1;
+		c->last_read = 0;
+		conn_cb->input(c);
 		return;
 	}
 	v.iov_len = (size_t)n;

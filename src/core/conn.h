@@ -47,6 +47,8 @@ struct conn {
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
+	unsigned int		 eof:1;		/* peer half-closed: the input
+						   ends with what is buffered */
 
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */

@@ -64,6 +64,7 @@ void		 hooks_help(void (*)(const char *, void *), void *);
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
+void		 hooks_read_eof(struct conn *);
 void		 hooks_closed(struct conn *);
 
 #endif

@@ -213,6 +213,18 @@ hooks_read_line(struct conn *c, const char *line, size_t len)
 	run_wake(run, 1);
 }
 
+/* A half-closed connection's lines are used up: the conn:read() waiting
+ * gets nil, "closed", and its hook goes on (and may answer). */
+void
+hooks_read_eof(struct conn *c)
+{
+	struct run	*run = run_bound(c);
+
+	lua_pushnil(run_thread(run));
+	lua_pushstring(run_thread(run), "closed");
+	run_wake(run, 2);
+}
+
 /* A connection is closing: a conn:read() waiting for it gets "closed",
  * then the disconnect handlers run and the scripts forget it. */
 void
