@@ -193,8 +193,9 @@ job_pool_cb(evutil_socket_t fd, short what, void *arg)
 	job_retry();
 }
 
-/* A blocking call waited too long: the caller gets "timeout"; the job
- * is dropped if it has not started, else its result will be. */
+/* A blocking call waited too long: the caller gets "timeout"; a job
+ * that has not started never runs (on the wait list it is dropped, in
+ * the pool's queue cancelled), else its result will be discarded. */
 static void
 job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -205,6 +206,8 @@ job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 	job->waiter = NULL;
 	if (job_unwait(job))
 		job_free(job);
+	else
+		pool_job_cancel(&job->job);
 	lua_pushboolean(L, 0);
 	lua_pushliteral(L, "timeout");
 	run_wake(run, 2);
