@@ -448,12 +448,14 @@ conn_printf(struct conn *c, const char *fmt, ...)
 }
 
 /*
- * Delivers a message, or a block of count messages, under the
- * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
- * closing or it was dropped.
+ * The slow-consumer policy, before count lines that may be dropped are
+ * queued: past max_pending they are dropped and counted (until the output
+ * drains below half), or the connection is closed. Returns 1 if they may
+ * be queued (a "* dropped N" notice owed goes first), 0 if the connection
+ * is closing or they were dropped.
  */
-int
-conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+static int
+conn_admit(struct conn *c, unsigned int count, uint64_t *dropped)
 {
 	size_t	pending;
 
@@ -471,7 +473,7 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 	}
 	if (c->dropping) {
 		c->dropped += count;
-		stats.dropped += count;
+		*dropped += count;
 		return (0);
 	}
 	if (c->dropped != 0) {
@@ -479,6 +481,36 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 		    (unsigned long long)c->dropped);
 		c->dropped = 0;
 	}
+	return (1);
+}
+
+/*
+ * Queues a line a script sends to a connection (conn:send) under the
+ * slow-consumer policy, like a message; a drop is counted in
+ * sends_dropped. The format has no LF. Returns 1 if it was queued, 0 if
+ * it was dropped or the connection is closing.
+ */
+int
+conn_send_line(struct conn *c, const char *line, size_t len)
+{
+	if (!conn_admit(c, 1, &stats.sends_dropped))
+		return (0);
+	evbuffer_add(c->out, line, len);
+	evbuffer_add(c->out, "\n", 1);
+	conn_schedule(c);
+	return (1);
+}
+
+/*
+ * Delivers a message, or a block of count messages, under the
+ * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
+ * closing or it was dropped.
+ */
+int
+conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+{
+	if (!conn_admit(c, count, &stats.dropped))
+		return (0);
 	if (m->len <= CONN_COPY_MAX)
 		evbuffer_add(c->out, m->data, m->len);
 	else
