@@ -49,6 +49,7 @@ struct config {
 	size_t		 max_jobs;
 	int		 echo;
 	int		 presence;
+	size_t		 presence_max;		/* members, past it: none */
 	int		 allow_control;
 	int		 log_level;
 	char		**scripts;

@@ -633,7 +633,8 @@ subs_match(struct subs *subs, const char *channel, size_t len,
 	return (count);
 }
 
-/* Calls back each member of a channel. Returns how many. */
+/* Calls back each member of a channel (none without cb: then it only
+ * counts, at once). Returns how many there are. */
 size_t
 subs_members(struct subs *subs, const char *channel, size_t len,
     subs_owner_cb cb, void *arg)
@@ -642,16 +643,20 @@ subs_members(struct subs *subs, const char *channel, size_t len,
 
 	if ((ch = dict_get(subs->channels, channel, len)) == NULL)
 		return (0);
+	if (cb == NULL)
+		return (ch->members.n);
 	subs->gen++;
 	return (subs_list_visit(&ch->members, subs->gen, cb, arg));
 }
 
 /*
  * Calls back once each other member of every channel the client is a
- * member of (who should hear of its quit or rename). Returns how many.
+ * member of (who should hear of its quit or rename), but for channels of
+ * more than max_members members. Returns how many.
  */
 size_t
-subs_peers(struct subs_client *c, subs_owner_cb cb, void *arg)
+subs_peers(struct subs_client *c, size_t max_members, subs_owner_cb cb,
+    void *arg)
 {
 	struct subs		*subs = c->subs;
 	struct subs_entry	*e;
@@ -664,6 +669,8 @@ subs_peers(struct subs_client *c, subs_owner_cb cb, void *arg)
 		if (e->kind != SUBS_MEMBER)
 			continue;
 		ch = e->where;
+		if (ch->members.n > max_members)
+			continue;
 		count += subs_list_visit(&ch->members, subs->gen, cb, arg);
 	}
 	return (count);

@@ -39,7 +39,7 @@ size_t	subs_match(struct subs *, const char *, size_t, subs_owner_cb,
 	    void *);
 size_t	subs_members(struct subs *, const char *, size_t, subs_owner_cb,
 	    void *);
-size_t	subs_peers(struct subs_client *, subs_owner_cb, void *);
+size_t	subs_peers(struct subs_client *, size_t, subs_owner_cb, void *);
 size_t	subs_channels(struct subs *, subs_channel_cb, void *);
 size_t	subs_count_channels(const struct subs *);
 

@@ -161,6 +161,7 @@ test_table(void)
 		"slow-consumer",
 		"script-timeout", "script-memory", "blocking-timeout",
 		"idle-timeout", "shutdown-timeout", "echo", "no-presence",
+		"presence-max",
 		"allow-control", "log-level", "version", "help", NULL
 	};
 	const struct option_entry	*o, *p;

@@ -85,7 +85,7 @@ peers(struct subs_client *c)
 {
 	struct seen	s = { .n = 0 };
 
-	return (seen_render(&s, subs_peers(c, seen_cb, &s)));
+	return (seen_render(&s, subs_peers(c, (size_t)-1, seen_cb, &s)));
 }
 
 /* Appends "name:members:subscribers " for a channel. */
@@ -276,6 +276,12 @@ test_members_peers(void)
 	is_str(peers(c), "alice,bob", "peers of carol");
 	is_str(peers(d), "", "a subscriber has no peers");
 	is_str(peers(e), "", "alone in a channel: no peers");
+	{
+		struct seen	s = { { NULL }, 0 };
+
+		is_str(seen_render(&s, subs_peers(a, 2, seen_cb, &s)),
+		    "bob", "peers: channels past max_members are skipped");
+	}
 	out[0] = '\0';
 	is_int(subs_client_channels(a, client_channels_cb, out), 2,
 	    "alice is in two channels");
