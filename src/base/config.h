@@ -26,6 +26,9 @@
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
 						   may hold waiting for the
 						   loop; past it they wait */
+#define CONFIG_PATTERN_CACHE_MAX (16 << 20)	/* bytes of wildcard match
+						   results cached; past it
+						   the cache is emptied */
 
 struct config {
 	char		*bind;

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "base/dict.h"
 #include "wire/name.h"
 #include "core/subs.h"
@@ -83,9 +84,12 @@ struct subs_client {
  * The pattern cache: a channel -> the clients whose wildcard patterns
  * match it, as the last trie walk for that channel found them. Any change
  * to the trie's entries empties it, so an entry is never stale; it holds
- * at most SUBS_CACHE_MAX channels and is emptied when full.
+ * at most SUBS_CACHE_MAX channels and CONFIG_PATTERN_CACHE_MAX bytes, and
+ * is emptied when either is reached. A walk whose result alone would pass
+ * the byte bound is not cached.
  */
-#define SUBS_CACHE_MAX	4096
+#define SUBS_CACHE_MAX		4096
+#define SUBS_CACHE_OVERHEAD	48	/* a dict entry and its slot */
 
 struct subs_cached {
 	struct subs_client	**v;
@@ -100,6 +104,7 @@ struct subs {
 	size_t			 npatterns;	/* wildcard entries in the trie */
 	uint64_t		 gen;		/* bumped per walk, for dedupe */
 	struct dict		*cache;		/* name -> struct subs_cached */
+	size_t			 cache_bytes;	/* what its entries hold */
 };
 
 static void	subs_node_prune(struct subs *, struct subs_node *);
@@ -571,31 +576,70 @@ subs_cache_clear(struct subs *subs)
 	}
 	dict_free(subs->cache);
 	subs->cache = dict_new(0);
+	subs->cache_bytes = 0;
+}
+
+/* Returns the bytes a cache entry for a channel name holds. */
+static size_t
+subs_cached_bytes(const struct subs_cached *cached, size_t len)
+{
+	return (sizeof *cached + cached->cap * sizeof *cached->v + len +
+	    SUBS_CACHE_OVERHEAD);
+}
+
+/* Returns the bytes the pattern cache holds. */
+size_t
+subs_cache_bytes(const struct subs *subs)
+{
+	return (subs->cache_bytes);
+}
+
+/* Frees a walk's result that the cache does not hold. */
+static void
+subs_cached_free(struct subs_cached *cached)
+{
+	free(cached->v);
+	free(cached);
 }
 
 /*
  * Returns the clients whose patterns match a channel: from the cache, or
- * from one trie walk whose result is cached. Uses a dedupe generation of
- * its own, so call it before a match starts its own.
+ * from one trie walk whose result is cached if it fits (else *uncached is
+ * set and the caller frees it with subs_cached_free). Uses a dedupe
+ * generation of its own, so call it before a match starts its own.
  */
 static struct subs_cached *
-subs_cache_get(struct subs *subs, const char *channel, size_t len)
+subs_cache_get(struct subs *subs, const char *channel, size_t len,
+    int *uncached)
 {
 	struct subs_cached	*cached;
 	const char		*tok[NAME_TOKENS_MAX], *p = channel;
-	size_t			 toklen[NAME_TOKENS_MAX], n = 0;
+	size_t			 toklen[NAME_TOKENS_MAX], n = 0, bytes;
 
+	*uncached = 0;
 	if ((cached = dict_get(subs->cache, channel, len)) != NULL)
 		return (cached);
 	while (n < NAME_TOKENS_MAX &&
 	    name_next_token(&p, channel + len, &tok[n], &toklen[n]))
 		n++;
-	if (dict_count(subs->cache) >= SUBS_CACHE_MAX)
-		subs_cache_clear(subs);
 	cached = xcalloc(1, sizeof *cached);
 	subs->gen++;
 	subs_node_collect(&subs->root, tok, toklen, 0, n, subs->gen, cached);
+	if (cached->n != 0 && cached->n < cached->cap) {
+		cached->v = xreallocarray(cached->v, cached->n,
+		    sizeof *cached->v);
+		cached->cap = cached->n;
+	}
+	bytes = subs_cached_bytes(cached, len);
+	if (bytes > CONFIG_PATTERN_CACHE_MAX) {
+		*uncached = 1;
+		return (cached);
+	}
+	if (dict_count(subs->cache) >= SUBS_CACHE_MAX ||
+	    subs->cache_bytes + bytes > CONFIG_PATTERN_CACHE_MAX)
+		subs_cache_clear(subs);
 	dict_put(subs->cache, channel, len, cached);
+	subs->cache_bytes += bytes;
 	return (cached);
 }
 
@@ -613,9 +657,10 @@ subs_match(struct subs *subs, const char *channel, size_t len,
 	struct subs_cached	*cached = NULL;
 	struct subs_client	*c;
 	size_t			 count = 0, i;
+	int			 uncached = 0;
 
 	if (subs->npatterns != 0)
-		cached = subs_cache_get(subs, channel, len);
+		cached = subs_cache_get(subs, channel, len, &uncached);
 	subs->gen++;
 	if ((ch = dict_get(subs->channels, channel, len)) != NULL) {
 		count += subs_list_visit(&ch->members, subs->gen, cb, arg);
@@ -630,6 +675,8 @@ subs_match(struct subs *subs, const char *channel, size_t len,
 			cb(c->owner, arg);
 		count++;
 	}
+	if (uncached)
+		subs_cached_free(cached);
 	return (count);
 }
 

@@ -42,5 +42,6 @@ size_t	subs_members(struct subs *, const char *, size_t, subs_owner_cb,
 size_t	subs_peers(struct subs_client *, size_t, subs_owner_cb, void *);
 size_t	subs_channels(struct subs *, subs_channel_cb, void *);
 size_t	subs_count_channels(const struct subs *);
+size_t	subs_cache_bytes(const struct subs *);
 
 #endif

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "core/subs.h"
 #include "../../tap.h"
 
@@ -563,6 +564,53 @@ test_many_per_client(void)
 	subs_free(subs);
 }
 
+/* Counts the owners a match reaches. */
+static void
+count_cb(void *owner, void *arg)
+{
+	(*(size_t *)arg)++;
+}
+
+/*
+ * The pattern cache is bounded in bytes: 4,000 clients subscribed to ">"
+ * and 4,096 channels would cache 4,000 pointers per channel (288 MB once
+ * the arrays had doubled); it stays under CONFIG_PATTERN_CACHE_MAX, and
+ * every match is still right.
+ */
+static void
+test_pattern_cache_bytes(void)
+{
+	struct subs		 *subs = subs_new();
+	struct subs_client	**c;
+	char			  ch[32];
+	size_t			  i, n = 4000, reached, wrong = 0;
+	size_t			  peak = 0;
+
+	c = calloc(n, sizeof *c);
+	for (i = 0; i < n; i++) {
+		c[i] = subs_client_new(subs, OWNER("x"));
+		subs_subscribe(c[i], S(">"));
+	}
+	for (i = 0; i < 4096; i++) {
+		snprintf(ch, sizeof ch, "room.%zu", i);
+		reached = 0;
+		subs_match(subs, ch, strlen(ch), count_cb, &reached);
+		wrong += reached != n;
+		if (subs_cache_bytes(subs) > peak)
+			peak = subs_cache_bytes(subs);
+	}
+	is_int((long long)wrong, 0, "cache bytes: every match reached all");
+	ok(peak <= CONFIG_PATTERN_CACHE_MAX, "cache bytes: at most %zu (%zu)",
+	    (size_t)CONFIG_PATTERN_CACHE_MAX, peak);
+	ok(peak > CONFIG_PATTERN_CACHE_MAX / 2, "cache bytes: it did cache");
+	for (i = 0; i < n; i++)
+		subs_client_free(c[i]);
+	is_int((long long)subs_cache_bytes(subs), 0,
+	    "cache bytes: none once the patterns are gone");
+	free(c);
+	subs_free(subs);
+}
+
 int
 main(void)
 {
@@ -575,5 +623,6 @@ main(void)
 	test_scale();
 	test_pattern_cache();
 	test_many_per_client();
+	test_pattern_cache_bytes();
 	return (done_testing());
 }
