@@ -494,6 +494,10 @@ module_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct module_timer	*t = arg;
 	lua_State		*L = t->L;
 
+	if (state_of(L)->broken) {	/* it stops, and its state is gone */
+		event_del(&t->ev);
+		return;
+	}
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	lua_rawgetp(L, -1, t);
 	lua_remove(L, -2);
