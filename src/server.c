@@ -102,7 +102,7 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	log_warn("accept: %s", strerror(errno));
 }
 
-/* Logs the address a listener is bound to. */
+/* Logs the address a listener is bound to, at every log level. */
 static void
 server_log_listening(struct evconnlistener *l)
 {
@@ -116,7 +116,7 @@ server_log_listening(struct evconnlistener *l)
 	else
 		server_addr_string((struct sockaddr *)&ss, len, addr,
 		    sizeof addr);
-	log_info("listening on %s", addr);
+	log_always("listening on %s", addr);
 }
 
 /* Binds a listener to an address (sharing its port with other processes

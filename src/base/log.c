@@ -99,3 +99,15 @@ fatalx(const char *fmt, ...)
 	va_end(ap);
 	exit(1);
 }
+
+/* Logs a message as info whatever the level: for the few lines that an
+ * operator needs at every level (the address a server listens on). */
+void
+log_always(const char *fmt, ...)
+{
+	va_list	ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, fmt, ap, NULL);
+	va_end(ap);
+}

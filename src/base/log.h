@@ -14,6 +14,8 @@ int	log_parse_level(const char *, enum log_level *);
 int	log_enabled(enum log_level);
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
+void	log_always(const char *, ...)
+	    __attribute__((format(printf, 1, 2)));
 void	fatal(const char *, ...)
 	    __attribute__((format(printf, 1, 2), noreturn));
 void	fatalx(const char *, ...)

@@ -49,6 +49,8 @@ struct conn {
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
+	unsigned int		 eof:1;		/* peer half-closed: the input
+						   ends with what is buffered */
 
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */
@@ -96,6 +98,7 @@ void		 conn_suspend(struct conn *);
 void		 conn_resume(struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
+int		 conn_send_line(struct conn *, const char *, size_t);
 void		 conn_write(struct conn *, const char *, size_t);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -69,6 +69,7 @@ struct hooks_ops {
 	int	(*command_help)(struct conn *, const char *, size_t);
 	int	(*wants_line)(struct conn *);
 	void	(*read_line)(struct conn *, const char *, size_t);
+	void	(*read_eof)(struct conn *);
 	void	(*closed)(struct conn *);
 };
 
@@ -85,6 +86,7 @@ void		 hooks_help(void (*)(const char *, void *), void *);
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
+void		 hooks_read_eof(struct conn *);
 void		 hooks_closed(struct conn *);
 
 #endif
