@@ -53,6 +53,8 @@ static const struct metrics_help metrics_helps[] = {
 	{ "jobs_done", "counter", "Blocking calls finished." },
 	{ "jobs_failed", "counter", "Blocking calls that failed." },
 	{ "script_memory", "gauge", "Bytes the main Lua state uses." },
+	{ "sends_dropped", "counter",
+	  "Lines scripts sent to slow consumers that were dropped." },
 	{ "tls_handshakes", "counter", "TLS handshakes that finished." },
 	{ "tls_failed", "counter", "TLS handshakes that failed or timed out." },
 	{ "nodes", "gauge", "Nodes in the cluster, this one included." },

@@ -187,7 +187,7 @@ server_accept_error_cb(struct evconnlistener *l, void *arg)
 	log_warn("accept: %s", strerror(errno));
 }
 
-/* Logs the address a listener is bound to, whatever the log level. */
+/* Logs the address a listener is bound to, at every log level. */
 static void
 server_log_listening(struct evconnlistener *l, int tls)
 {

@@ -26,6 +26,9 @@
 						   queue, per --max-jobs;
 						   past it they raise busy */
 #define CONFIG_LEASE_MIN	0.3		/* --cluster-lease, seconds */
+#define CONFIG_PATTERN_CACHE_MAX (16 << 20)	/* bytes of wildcard match
+						   results cached; past it
+						   the cache is emptied */
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
 						   may hold waiting for the
 						   loop; past it they wait */
@@ -52,6 +55,7 @@ struct config {
 	size_t		 max_pending;
 	size_t		 max_clients;
 	size_t		 max_subs;
+	size_t		 max_joins;		/* memberships per client */
 	unsigned int	 max_rate;		/* lines/s, 0 = unlimited */
 	int		 slow_disconnect;	/* else drop */
 	double		 script_timeout;
@@ -62,6 +66,7 @@ struct config {
 	size_t		 max_jobs;
 	int		 echo;
 	int		 presence;
+	size_t		 presence_max;		/* members, past it: none */
 	int		 allow_control;
 	int		 log_level;
 	int		 log_format;		/* enum log_format */

@@ -29,6 +29,7 @@ static const struct {
 	{ "jobs_done", offsetof(struct stats, jobs_done) },
 	{ "jobs_failed", offsetof(struct stats, jobs_failed) },
 	{ "script_memory", offsetof(struct stats, script_memory) },
+	{ "sends_dropped", offsetof(struct stats, sends_dropped) },
 	{ "tls_handshakes", offsetof(struct stats, tls_handshakes) },
 	{ "tls_failed", offsetof(struct stats, tls_failed) },
 };

@@ -78,26 +78,30 @@ broker_event_cb(void *owner, void *arg)
 		conn_deliver(owner, e->msg, 1);
 }
 
-/* Sends a rendered event to the other members of a channel. */
+/* Sends a rendered event to the other members of a channel, unless it
+ * has more than --presence-max members (the one it is about counted). */
 static void
 broker_tell_members(struct conn *about, const char *channel, size_t len,
     struct msg *m)
 {
 	struct broker_event	e = { m, about };
 
-	if (config.presence)
+	if (config.presence && subs_members(broker_subs, channel, len, NULL,
+	    NULL) <= config.presence_max)
 		subs_members(broker_subs, channel, len, broker_event_cb, &e);
 	msg_unref(m);
 }
 
-/* Sends a rendered event once to everyone sharing a channel with a conn. */
+/* Sends a rendered event once to everyone sharing a channel with a conn,
+ * but in channels of more than --presence-max members. */
 static void
 broker_tell_peers(struct conn *about, struct msg *m)
 {
 	struct broker_event	e = { m, about };
 
 	if (config.presence)
-		subs_peers(about->subs, broker_event_cb, &e);
+		subs_peers(about->subs, config.presence_max, broker_event_cb,
+		    &e);
 	msg_unref(m);
 }
 
@@ -243,14 +247,17 @@ broker_set_current(struct conn *c, const char *channel, size_t len)
 }
 
 /*
- * Makes a connection a member of a channel and its current channel.
- * Returns the number of members, or an error.
+ * Makes a connection a member of a channel and its current channel,
+ * within --max-joins. Returns the number of members, or an error.
  */
 int
 broker_join(struct conn *c, const char *channel, size_t len)
 {
 	if (!name_is_channel(channel, len))
 		return (ERROR_BAD_CHANNEL);
+	if (subs_client_joins(c->subs) >= config.max_joins &&
+	    !subs_is_member(c->subs, channel, len))
+		return (ERROR_TOO_MANY_JOINS);
 	if (subs_join(c->subs, channel, len)) {
 		broker_tell_members(c, channel, len,
 		    msg_printf("* join %.*s %s", (int)len, channel, c->name));

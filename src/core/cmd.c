@@ -87,8 +87,9 @@ static const struct cmd_entry cmd_table[] = {
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
-/* Replies with an error: its wire code, then formatted words, then what
- * is allowed if the error is about a malformed name or channel. */
+/* Replies with an error: its wire code, then formatted words, whose
+ * control bytes (a script's reason may have some) are shown as '?', then
+ * what is allowed if the error is about a malformed name or channel. */
 void
 cmd_error(struct conn *c, int err, const char *fmt, ...)
 {
@@ -98,8 +99,31 @@ cmd_error(struct conn *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
+	line_sanitize(words, strlen(words));
 	conn_append(c, "-ERR %s%s%s", error_code(err),
 	    *words != '\0' ? " " : "", words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
+}
+
+/*
+ * Replies with an error that shows the sender's bytes after a prefix: cut
+ * to fit, and every control byte, NUL included, shown as '?' (a "%.*s"
+ * would stop at a NUL and show a name the sender did not give).
+ */
+void
+cmd_error_arg(struct conn *c, int err, const char *prefix, const char *arg,
+    size_t len)
+{
+	char	words[256];
+
+	if (len > sizeof words)
+		len = sizeof words;
+	memcpy(words, arg, len);
+	line_sanitize(words, len);
+	conn_append(c, "-ERR %s %s%.*s", error_code(err), prefix, (int)len,
+	    words);
 	if (error_allowed(err) != NULL)
 		conn_append(c, " (allowed: %s)", error_allowed(err));
 	conn_write(c, "\n", 1);
@@ -208,7 +232,7 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
 		return;
 	if (ce == NULL)
-		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
+		cmd_error_arg(c, ERROR_UNKNOWN_COMMAND, "/", line, nlen);
 	else
 		cmd_run(c, ce, line + nlen, len - nlen);
 }
@@ -219,7 +243,7 @@ cmd_publish_done(struct conn *c, const char *channel, size_t chlen,
     long n)
 {
 	if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
+		cmd_error_arg(c, (int)n, "", channel, chlen);
 }
 
 /* Publishes a text line to the connection's current channel. */
@@ -335,7 +359,7 @@ cmd_nick_rename(struct conn *c, const char *name, size_t len)
 	int	rc;
 
 	if ((rc = broker_rename(c, name, len)) != 0)
-		cmd_error(c, rc, "%.*s", (int)len, name);
+		cmd_error_arg(c, rc, "", name, len);
 	else
 		conn_printf(c, "+NICK %s", c->name);
 }
@@ -398,8 +422,7 @@ cmd_nick(struct conn *c, struct cmd_args *a)
 		cmd_error(c, ERROR_BAD_NAME, "%.*s is reserved",
 		    (int)a->argl[0], a->argv[0]);
 	else if (!name_is_nick(a->argv[0], a->argl[0]))
-		cmd_error(c, ERROR_BAD_NAME, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_BAD_NAME, "", a->argv[0], a->argl[0]);
 	else if ((other = broker_find(a->argv[0], a->argl[0])) != NULL &&
 	    other != c)
 		cmd_error(c, ERROR_NAME_TAKEN, "%.*s", (int)a->argl[0],
@@ -438,9 +461,11 @@ cmd_join_go(struct hooks_call *call)
 		return;
 	}
 	rc = broker_join(call->conn, call->channel, call->channel_len);
-	if (rc < 0)
-		cmd_error(call->conn, rc, "%.*s", (int)call->channel_len,
-		    call->channel);
+	if (rc == ERROR_TOO_MANY_JOINS)
+		cmd_error(call->conn, rc, "%zu", config.max_joins);
+	else if (rc < 0)
+		cmd_error_arg(call->conn, rc, "", call->channel,
+		    call->channel_len);
 	else if (remote_up())
 		cmd_join_count(call->conn, call->channel, call->channel_len);
 	else
@@ -453,8 +478,7 @@ static void
 cmd_join(struct conn *c, struct cmd_args *a)
 {
 	if (!name_is_channel(a->argv[0], a->argl[0]))
-		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_BAD_CHANNEL, "", a->argv[0], a->argl[0]);
 	else
 		cmd_hook(c, HOOKS_JOIN, a->argv[0], a->argl[0], cmd_join_go);
 }
@@ -466,7 +490,8 @@ cmd_no_channel(struct conn *c)
 	cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 }
 
-/* /part [CHANNEL] */
+/* /part [CHANNEL]: the argument is all its bytes (a NUL in it makes it
+ * no channel, it does not end it). */
 static void
 cmd_part(struct conn *c, struct cmd_args *a)
 {
@@ -478,11 +503,12 @@ cmd_part(struct conn *c, struct cmd_args *a)
 		cmd_no_channel(c);
 		return;
 	}
-	channel = a->argc == 0 ? xstrdup(c->channel) :
-	    xstrndup(a->argv[0], a->argl[0]);
-	len = strlen(channel);
+	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
+	channel = xmalloc(len + 1);
+	memcpy(channel, a->argc == 0 ? c->channel : a->argv[0], len);
+	channel[len] = '\0';
 	if ((rc = broker_part(c, channel, len)) != 0)
-		cmd_error(c, rc, "%s", channel);
+		cmd_error_arg(c, rc, "", channel, len);
 	else
 		conn_printf(c, "+PART %s", channel);
 	free(channel);
@@ -500,7 +526,7 @@ cmd_sub(struct conn *c, struct cmd_args *a)
 	else if (rc == ERROR_TOO_MANY_SUBS)
 		cmd_error(c, rc, "%zu", config.max_subs);
 	else if (rc != 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+		cmd_error_arg(c, rc, "", a->argv[0], a->argl[0]);
 	else
 		conn_printf(c, "+SUB %.*s", (int)a->argl[0], a->argv[0]);
 }
@@ -513,7 +539,7 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 
 	rc = broker_unsubscribe(c, a->argv[0], a->argl[0]);
 	if (rc != 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+		cmd_error_arg(c, rc, "", a->argv[0], a->argl[0]);
 	else
 		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
 }
@@ -525,8 +551,7 @@ cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n)
 	int	 skip = n == ERROR_NO_SUCH_NAME;
 
 	if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen - skip,
-		    channel + skip);
+		cmd_error_arg(c, (int)n, "", channel + skip, chlen - skip);
 	else
 		conn_printf(c, "+PUB %.*s %ld", (int)chlen, channel, n);
 }
@@ -544,8 +569,8 @@ static void
 cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n)
 {
 	if (n < 0)
-		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)chlen - 1,
-		    channel + 1);
+		cmd_error_arg(c, ERROR_NO_SUCH_NAME, "", channel + 1,
+		    chlen - 1);
 	else
 		conn_printf(c, "+MSG %.*s", (int)chlen - 1, channel + 1);
 }
@@ -557,8 +582,8 @@ cmd_msg(struct conn *c, struct cmd_args *a)
 	char	inbox[NAME_NICK_MAX + 2];
 
 	if (a->argl[0] > NAME_NICK_MAX) {
-		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_NO_SUCH_NAME, "", a->argv[0],
+		    a->argl[0]);
 		return;
 	}
 	inbox[0] = '@';
@@ -657,7 +682,7 @@ cmd_who(struct conn *c, struct cmd_args *a)
 	channel = a->argc == 0 ? c->channel : a->argv[0];
 	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
 	if (!name_is_channel(channel, len))
-		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)len, channel);
+		cmd_error_arg(c, ERROR_BAD_CHANNEL, "", channel, len);
 	else if (remote_up())
 		cmd_who_ask(c, channel, len);
 	else
@@ -766,7 +791,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 	if (hooks_command_help(c, name, len))
 		return;
 	if ((ce = cmd_find(name, len)) == NULL)
-		conn_printf(c, "-ERR unknown-command %.*s", (int)len, name);
+		cmd_error_arg(c, ERROR_UNKNOWN_COMMAND, "", name, len);
 	else
 		conn_printf(c, "+HELP %s - %s", ce->usage, ce->help);
 }
@@ -778,10 +803,15 @@ cmd_quit(struct conn *c, struct cmd_args *a)
 	char	*reason;
 
 	conn_printf(c, "+BYE");
-	reason = a->text_len == 0 ? xstrdup("quit") :
-	    xstrndup(a->text, a->text_len);
-	if (!config.allow_control)
-		line_sanitize(reason, strlen(reason));
+	if (a->text_len == 0)
+		reason = xstrdup("quit");
+	else {
+		reason = xmalloc(a->text_len + 1);
+		memcpy(reason, a->text, a->text_len);
+		reason[a->text_len] = '\0';
+		if (!config.allow_control)
+			line_sanitize(reason, a->text_len);
+	}
 	conn_close(c, reason);
 	free(reason);
 }

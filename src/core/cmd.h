@@ -23,5 +23,7 @@ int	cmd_builtin(struct conn *, const char *, size_t, const char *,
 	    size_t);
 void	cmd_error(struct conn *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	cmd_error_arg(struct conn *, int, const char *, const char *,
+	    size_t);
 
 #endif

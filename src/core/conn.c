@@ -213,11 +213,11 @@ conn_resume(struct conn *c)
 	conn_cb->resume(c);
 }
 
-/* Starts or stops reading the socket. */
+/* Starts or stops reading the socket (never again after its EOF). */
 void
 conn_set_reading(struct conn *c, int on)
 {
-	on = on && !c->dead;
+	on = on && !c->dead && !c->eof;
 	if (on == c->reading)
 		return;
 	if (on)
@@ -352,21 +352,28 @@ conn_drained(struct conn *c)
 	}
 }
 
-/* Writes every connection that got output during this loop turn. */
+/*
+ * Writes every connection that got output during this loop turn. A write
+ * here may drain what held a connection's input back, and no write event
+ * would come to say so: the input goes on from here too.
+ */
 static void
 conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c, *list = conn_flush_list;
+	int		 left;
 
 	conn_flush_list = NULL;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
 		c->flushing = 0;
-		if (conn_write_now(c) == 1 && !c->writing) {
+		left = conn_write_now(c);
+		if (left == 1 && !c->writing) {
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
-		conn_drained(c);	/* the socket may have taken it all */
+		if (left != -1)
+			conn_drained(c);
 		conn_unref(c);
 	}
 }
@@ -392,7 +399,12 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	conn_drained(c);
 }
 
-/* Reads what the socket has and hands it to the session. */
+/*
+ * Reads what the socket has and hands it to the session. At EOF (a
+ * half-close, as "printf ... | nc -N" does) the lines still buffered are
+ * processed and answered first: the session closes the connection once
+ * its input is used up.
+ */
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -402,10 +414,16 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1);
 	n = read(fd, v.iov_base, v.iov_len);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		conn_close(c, n == 0 ? "eof" : "error");
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, "error");
+		return;
+	}
+	if (n == 0) {
+		conn_set_reading(c, 0);
+		c->eof = 1;
+		c->last_read = 0;
+		conn_cb->input(c);
 		return;
 	}
 	if (c->bytes_in == 0 && conn_not_tls(c, v.iov_base, (size_t)n))
@@ -462,12 +480,14 @@ conn_printf(struct conn *c, const char *fmt, ...)
 }
 
 /*
- * Delivers a message, or a block of count messages, under the
- * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
- * closing or it was dropped.
+ * The slow-consumer policy, before count lines that may be dropped are
+ * queued: past max_pending they are dropped and counted (until the output
+ * drains below half), or the connection is closed. Returns 1 if they may
+ * be queued (a "* dropped N" notice owed goes first), 0 if the connection
+ * is closing or they were dropped.
  */
-int
-conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+static int
+conn_admit(struct conn *c, unsigned int count, uint64_t *dropped)
 {
 	size_t	pending;
 
@@ -485,7 +505,7 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 	}
 	if (c->dropping) {
 		c->dropped += count;
-		stats.dropped += count;
+		*dropped += count;
 		return (0);
 	}
 	if (c->dropped != 0) {
@@ -493,6 +513,36 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 		    (unsigned long long)c->dropped);
 		c->dropped = 0;
 	}
+	return (1);
+}
+
+/*
+ * Queues a line a script sends to a connection (conn:send) under the
+ * slow-consumer policy, like a message; a drop is counted in
+ * sends_dropped. The format has no LF. Returns 1 if it was queued, 0 if
+ * it was dropped or the connection is closing.
+ */
+int
+conn_send_line(struct conn *c, const char *line, size_t len)
+{
+	if (!conn_admit(c, 1, &stats.sends_dropped))
+		return (0);
+	evbuffer_add(c->out, line, len);
+	evbuffer_add(c->out, "\n", 1);
+	conn_schedule(c);
+	return (1);
+}
+
+/*
+ * Delivers a message, or a block of count messages, under the
+ * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
+ * closing or it was dropped.
+ */
+int
+conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+{
+	if (!conn_admit(c, count, &stats.dropped))
+		return (0);
 	if (m->len <= CONN_COPY_MAX)
 		evbuffer_add(c->out, m->data, m->len);
 	else

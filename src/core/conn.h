@@ -50,6 +50,8 @@ struct conn {
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
+	unsigned int		 eof:1;		/* peer half-closed: the input
+						   ends with what is buffered */
 
 	/* TLS: a separate read and write path, set up by conn_start_tls(). */
 	struct ssl_st		*ssl;		/* NULL for plain connections */
@@ -113,6 +115,7 @@ void		 conn_suspend(struct conn *);
 void		 conn_resume(struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
+int		 conn_send_line(struct conn *, const char *, size_t);
 void		 conn_write(struct conn *, const char *, size_t);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

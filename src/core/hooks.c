@@ -81,6 +81,15 @@ hooks_read_line(struct conn *c, const char *line, size_t len)
 		hooks_ops->read_line(c, line, len);
 }
 
+/* A half-closed connection's lines are used up: the conn:read() waiting
+ * for it gets "closed". */
+void
+hooks_read_eof(struct conn *c)
+{
+	if (hooks_ops != NULL)
+		hooks_ops->read_eof(c);
+}
+
 /* A connection is closing: the scripts hear of it. */
 void
 hooks_closed(struct conn *c)

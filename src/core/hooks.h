@@ -70,6 +70,7 @@ struct hooks_ops {
 	int	(*command_help)(struct conn *, const char *, size_t);
 	int	(*wants_line)(struct conn *);
 	void	(*read_line)(struct conn *, const char *, size_t);
+	void	(*read_eof)(struct conn *);
 	void	(*closed)(struct conn *);
 };
 
@@ -87,6 +88,7 @@ void		 hooks_help(void (*)(const char *, const char *, void *),
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
+void		 hooks_read_eof(struct conn *);
 void		 hooks_closed(struct conn *);
 
 #endif

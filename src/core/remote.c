@@ -251,6 +251,16 @@ remote_event_cb(void *owner, void *arg)
 	conn_deliver(c, e->msg, 1);
 }
 
+/* Tells a channel's local members, unless it has more than
+ * --presence-max of them (a big room has no presence events). */
+static void
+remote_tell_members(const char *channel, size_t len, struct remote_event *e)
+{
+	if (subs_members(remote_subs, channel, len, NULL, NULL) <=
+	    config.presence_max)
+		subs_members(remote_subs, channel, len, remote_event_cb, e);
+}
+
 /* Tells the local members of space-separated channels, once each. */
 static void
 remote_tell_channels(const char *channels, struct msg *m)
@@ -262,8 +272,7 @@ remote_tell_channels(const char *channels, struct msg *m)
 		if ((end = strchr(p, ' ')) == NULL)
 			end = p + strlen(p);
 		if (end > p)
-			subs_members(remote_subs, p, (size_t)(end - p),
-			    remote_event_cb, &e);
+			remote_tell_members(p, (size_t)(end - p), &e);
 		p = *end == ' ' ? end + 1 : end;
 	}
 	dict_free(e.told);
@@ -283,8 +292,7 @@ remote_presence(void *arg, enum cluster_event event, const char *name,
 	case CLUSTER_PART:
 		e.msg = msg_printf("* %s %s %s", event == CLUSTER_JOIN ?
 		    "join" : "part", what, name);
-		subs_members(remote_subs, what, strlen(what), remote_event_cb,
-		    &e);
+		remote_tell_members(what, strlen(what), &e);
 		break;
 	case CLUSTER_QUIT:
 	case CLUSTER_NICK:

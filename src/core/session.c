@@ -44,8 +44,8 @@ session_connected(struct hooks_call *call)
 	struct conn	*c = call->conn;
 
 	if (!call->go) {
-		conn_printf(c, "-ERR refused %s", call->reason != NULL ?
-		    call->reason : "by a script");
+		conn_printf(c, "-ERR %s %s", error_code(ERROR_REFUSED),
+		    call->reason != NULL ? call->reason : "by a script");
 		conn_close(c, "refused");
 		return;
 	}
@@ -294,11 +294,17 @@ session_next(struct conn *c)
 	return (1);
 }
 
-/* Processes input lines until the input stops or must wait. */
+/*
+ * Processes input lines until the input stops or must wait. After the
+ * peer's EOF, once no whole line is left and nothing holds the rest back,
+ * a conn:read() waiting gets "closed" (its hook may still answer), and
+ * then the connection is closed.
+ */
 static void
 session_process(struct conn *c)
 {
 	size_t	bound = LINE_WINDOW(&c->reader) + CONFIG_INPUT_MAX;
+	int	used_up = 0;
 
 	if (c->processing)
 		return;
@@ -309,10 +315,18 @@ session_process(struct conn *c)
 			c->stalled = 1;
 			break;
 		}
-		if (!session_next(c))
+		if (!session_next(c)) {
+			used_up = !session_suspended(c) || hooks_wants_line(c);
 			break;
+		}
 	}
 	publish_batch_end();
 	c->processing = 0;
+	if (c->eof && used_up && !c->dead) {
+		if (hooks_wants_line(c))
+			hooks_read_eof(c);
+		else
+			conn_close(c, "eof");
+	}
 	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
 }

@@ -96,9 +96,9 @@ bridge_push_command(const char *name, size_t len)
 	for (i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
 		    name[i] + 'a' - 'A' : name[i]);
-	key[len] = '\0';
 	lua_getfield(st->L, LUA_REGISTRYINDEX, "linecast.commands");
-	if (lua_getfield(st->L, -1, key) != LUA_TTABLE) {
+	lua_pushlstring(st->L, key, len);	/* a NUL in it is a byte too */
+	if (lua_rawget(st->L, -2) != LUA_TTABLE) {
 		lua_pop(st->L, 2);
 		return (0);
 	}
@@ -229,6 +229,18 @@ bridge_read_line(struct conn *c, const char *line, size_t len)
 	run_wake(run, 1);
 }
 
+/* A half-closed connection's lines are used up: the conn:read() waiting
+ * gets nil, "closed", and its hook goes on (and may answer). */
+static void
+bridge_read_eof(struct conn *c)
+{
+	struct run	*run = run_bound(c);
+
+	lua_pushnil(run_thread(run));
+	lua_pushstring(run_thread(run), "closed");
+	run_wake(run, 2);
+}
+
 /* A connection is closing: a conn:read() waiting for it gets "closed",
  * then the disconnect handlers run and the scripts forget it. */
 static void
@@ -259,6 +271,7 @@ static const struct hooks_ops bridge_ops = {
 	bridge_command_help,
 	bridge_wants_line,
 	bridge_read_line,
+	bridge_read_eof,
 	bridge_closed,
 };
 

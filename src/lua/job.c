@@ -123,11 +123,15 @@ job_done(struct pool_job *pj)
 	lua_State		*L;
 	int			 n;
 
-	if (job->waiter != NULL) {
+	if (job->waiter != NULL && run_is_dead(job->waiter))
+		run_wake(job->waiter, 0);
+	else if (job->waiter != NULL) {
 		L = run_thread(job->waiter);
 		n = job_push(L, job);
 		run_wake(job->waiter, n);
-	} else if (job->L != NULL) {
+	} else if (job->L != NULL && state_of(job->L)->broken)
+		run_release(job->L);
+	else if (job->L != NULL) {
 		lua_rawgeti(job->L, LUA_REGISTRYINDEX, job->callback_ref);
 		luaL_unref(job->L, LUA_REGISTRYINDEX, job->callback_ref);
 		n = job_push(job->L, job);
@@ -194,18 +198,25 @@ job_pool_cb(evutil_socket_t fd, short what, void *arg)
 	job_retry();
 }
 
-/* A blocking call waited too long: the caller gets "timeout"; the job
- * is dropped if it has not started, else its result will be. */
+/* A blocking call waited too long: the caller gets "timeout"; a job
+ * that has not started never runs (on the wait list it is dropped, in
+ * the pool's queue cancelled), else its result will be discarded. */
 static void
 job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job	*job = arg;
 	struct run	*run = job->waiter;
-	lua_State		*L = run_thread(run);
+	lua_State	*L = run_thread(run);	/* unused if it is dead */
 
 	job->waiter = NULL;
 	if (job_unwait(job))
 		job_free(job);
+	else
+		pool_job_cancel(&job->job);
+	if (run_is_dead(run)) {
+		run_wake(run, 0);
+		return;
+	}
 	lua_pushboolean(L, 0);
 	lua_pushliteral(L, "timeout");
 	run_wake(run, 2);

@@ -118,18 +118,28 @@ module_push_msg(lua_State *L, struct hooks_call *call)
 	return (1);
 }
 
-/* conn:send(line): queues a line (never dropped). */
+/*
+ * conn:send(line): queues a line. To the connection whose input the hook
+ * runs for, it is part of the answer and never dropped (that input waits
+ * for its output to drain); to any other, it obeys --max-pending like a
+ * message: nil, "dropped" when it was dropped, nil, "closed" when the
+ * connection is closed (--slow-consumer disconnect closes it).
+ */
 static int
 module_conn_send(lua_State *L)
 {
 	struct conn	*c = module_conn(L, 1, 1);
+	struct run	*run = run_current(L);
 	size_t		 len;
 	const char	*line = luaL_checklstring(L, 2, &len);
 
 	if (c == NULL)
 		return (module_fail(L, "closed"));
-	conn_write(c, line, len);
-	conn_write(c, "\n", 1);
+	if (run != NULL && run_conn(run) == c->id) {
+		conn_write(c, line, len);
+		conn_write(c, "\n", 1);
+	} else if (!conn_send_line(c, line, len))
+		return (module_fail(L, c->dead ? "closed" : "dropped"));
 	lua_pushboolean(L, 1);
 	return (1);
 }
@@ -505,6 +515,10 @@ module_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct module_timer	*t = arg;
 	lua_State		*L = t->L;
 
+	if (state_of(L)->broken) {	/* it stops, and its state is gone */
+		event_del(&t->ev);
+		return;
+	}
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	lua_rawgetp(L, -1, t);
 	lua_remove(L, -2);

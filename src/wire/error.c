@@ -22,6 +22,8 @@ error_code(int err)
 	case ERROR_SCRIPT_ERROR:	return ("script-error");
 	case ERROR_PENDING:		return ("pending");
 	case ERROR_UNAVAILABLE:		return ("unavailable");
+	case ERROR_UNKNOWN_COMMAND:	return ("unknown-command");
+	case ERROR_TOO_MANY_JOINS:	return ("too-many-joins");
 	}
 	return ("error");
 }

@@ -157,9 +157,11 @@ test_table(void)
 	static const char *const names[] = {
 		"bind", "port", "unix", "config", "threads",
 		"default-channel", "max-line", "max-pending", "max-clients",
-		"max-subs", "max-rate", "max-jobs", "slow-consumer",
+		"max-subs", "max-joins", "max-rate", "max-jobs",
+		"slow-consumer",
 		"script-timeout", "script-memory", "blocking-timeout",
 		"idle-timeout", "shutdown-timeout", "echo", "no-presence",
+		"presence-max",
 		"allow-control", "log-level", "log-format", "log-time",
 		"version", "help", NULL
 	};
@@ -209,6 +211,7 @@ test_defaults(void)
 	is_int(cfg.max_pending, 4 << 20, "max-pending 4M");
 	is_int(cfg.max_clients, 10000, "max-clients 10000");
 	is_int(cfg.max_subs, 1000, "max-subs 1000");
+	is_int(cfg.max_joins, 100, "max-joins 100");
 	is_int(cfg.max_rate, 0, "max-rate 0");
 	is_int(cfg.max_jobs, 1024, "max-jobs 1024");
 	is_int(cfg.slow_disconnect, 0, "slow-consumer drop");

@@ -485,7 +485,10 @@ test_fail_cancel(void)
 	pool_submit(pool, &t[1].job);
 	pool_submit(pool, &t[2].job);
 	pool_submit(pool, &t[3].job);
-	pool_job_cancel(&t[2].job);
+	is_int(pool_job_cancel(&t[2].job), 1,
+	    "cancel: a queued job will not run");
+	is_int(pool_job_cancel(&t[0].job), 0,
+	    "cancel: a running job has started already");
 	gate_set(1);
 	drain_until(pool, 4);
 	is_int(t[0].job.status, POOL_JOB_OK, "fail: ok status");
