@@ -51,6 +51,8 @@ main(int argc, char **argv)
 		return (rc < 0 ? 2 : 0);
 	}
 	log_set_level((enum log_level)config.log_level);
+	log_set_format((enum log_format)config.log_format,
+	    (enum log_time)config.log_time);
 	if (server_start(&cause) != 0) {
 		log_error("%s", cause);
 		free(cause);

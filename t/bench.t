@@ -73,7 +73,7 @@ is($r->{exit}, 0, '--help exits 0');
 for my $word (qw(fanout rate rooms conns --host --port --pub-host --pub-port
     --proto --publishers
     --subscribers --connections --channels --messages --time --size --rate
-    --window --warmup --channel --pid --timeout --json --help)) {
+    --window --warmup --channel --pid --timeout --json --tls --help)) {
 	like($r->{stdout}, qr/\Q$word\E\b/, "--help mentions $word");
 }
 is(run_bench(10, '-h')->{exit}, 0, '-h exits 0');

@@ -32,11 +32,22 @@
 #define CONFIG_POST_MAX		(8 << 20)	/* bytes workers' publishes
 						   may hold waiting for the
 						   loop; past it they wait */
+#define CONFIG_METRICS_CHANNELS	50		/* channels with gauges in
+						   /metrics: the busiest */
+#define CONFIG_METRICS_TIMEOUT	10		/* seconds a /metrics
+						   request may take */
+#define CONFIG_METRICS_HEADERS	8192		/* bytes of its headers */
 
 struct config {
 	char		*bind;
-	int		 port;
+	int		 port;			/* OPTION_PORT_NONE: none */
+	int		 tls_port;
+	char		*tls_cert;
+	char		*tls_key;
+	char		*tls_ca;
+	double		 tls_handshake_timeout;
 	char		*unix_path;
+	char		*metrics;		/* [ADDR:]PORT, or NULL */
 	char		*config_file;
 	int		 threads;
 	char		*default_channel;	/* "" = none */
@@ -58,6 +69,8 @@ struct config {
 	size_t		 presence_max;		/* members, past it: none */
 	int		 allow_control;
 	int		 log_level;
+	int		 log_format;		/* enum log_format */
+	int		 log_time;		/* enum log_time */
 	char		*cluster;		/* Redis URL, or NULL */
 	char		*cluster_prefix;
 	char		*node;			/* NULL: HOST-PID */

@@ -30,6 +30,8 @@ static const struct {
 	{ "jobs_failed", offsetof(struct stats, jobs_failed) },
 	{ "script_memory", offsetof(struct stats, script_memory) },
 	{ "sends_dropped", offsetof(struct stats, sends_dropped) },
+	{ "tls_handshakes", offsetof(struct stats, tls_handshakes) },
+	{ "tls_failed", offsetof(struct stats, tls_failed) },
 };
 
 /* The counters of a cluster, shown after the others when clustered. */

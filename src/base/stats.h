@@ -27,6 +27,8 @@ struct stats {
 	uint64_t	jobs_failed;
 	uint64_t	script_memory;	/* gauge: main Lua state's bytes */
 	uint64_t	sends_dropped;	/* conn:send lines, slow consumers */
+	uint64_t	tls_handshakes;	/* TLS handshakes that finished */
+	uint64_t	tls_failed;	/* that failed or timed out */
 
 	/* In a cluster only (clustered): gauges from the cluster link. */
 	int		clustered;

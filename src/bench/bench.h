@@ -35,6 +35,7 @@
 
 struct event;
 struct event_base;
+struct ssl_st;
 
 #define BENCH_NAME		"linecast-bench"
 #define BENCH_READ_SIZE		(256 * 1024)	/* one read() at most */
@@ -107,6 +108,7 @@ struct bench_options {
 	u_int			 window;
 	long			 pid;		/* the broker's, or 0 */
 	int			 json;
+	int			 tls;		/* --tls */
 	const char		*channel;
 };
 
@@ -161,6 +163,8 @@ struct bench_rcv {
  */
 struct bench_client {
 	int			 fd;
+	struct ssl_st		*ssl;		/* --tls, or NULL */
+	int			 tls_handshaking;
 	u_int			 index;
 	enum bench_state	 state;
 	struct event		*ev_read;
@@ -303,6 +307,15 @@ void	bench_client_sendf(struct bench_client *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	bench_client_error(struct bench_client *, const char *, size_t);
 void	bench_client_ready(struct bench_client *);
+
+/* tls.c */
+void	bench_tls_init(void);
+void	bench_tls_start(struct bench_client *);
+void	bench_tls_free(struct bench_client *);
+int	bench_tls_handshake(struct bench_client *, int *);
+ssize_t	bench_tls_read(struct bench_client *, void *, size_t);
+ssize_t	bench_tls_write(struct bench_client *, const void *, size_t);
+int	bench_tls_pending(struct bench_client *);
 
 /* proto_linecast.c, proto_redis.c, proto_nats.c */
 extern const struct bench_proto_ops bench_proto_linecast_ops;

@@ -28,6 +28,7 @@
 
 static void	bench_client_read_cb(evutil_socket_t, short, void *);
 static void	bench_client_write_cb(evutil_socket_t, short, void *);
+static void	bench_client_tls_step(struct bench_client *);
 
 /* Resolves host and port into addr and *len, or exits. */
 static void
@@ -110,6 +111,7 @@ bench_client_close(struct bench_client *c, int reset)
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	c->ev_read = c->ev_write = NULL;
+	bench_tls_free(c);
 	if (c->fd != -1) {
 		if (reset)
 			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
@@ -141,8 +143,15 @@ bench_client_flush(struct bench_client *c)
 {
 	ssize_t	n;
 
+	if (c->tls_handshaking)
+		return (0);
 	while (c->out_off < c->out_len) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		if (c->ssl != NULL)
+			n = bench_tls_write(c, c->out + c->out_off,
+			    c->out_len - c->out_off);
+		else
+			n = write(c->fd, c->out + c->out_off,
+			    c->out_len - c->out_off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -243,6 +252,27 @@ bench_client_connect_more(void)
 	}
 }
 
+/* Goes on with a --tls client's TLS handshake; once it is done, the
+ * protocol's starts. */
+static void
+bench_client_tls_step(struct bench_client *c)
+{
+	int	write = 0, rc;
+
+	if ((rc = bench_tls_handshake(c, &write)) == -1) {
+		bench_client_fail(c, "TLS handshake failed");
+		return;
+	}
+	if (rc == 0) {
+		if (write)
+			event_add(c->ev_write, NULL);
+		return;
+	}
+	c->tls_handshaking = 0;
+	event_del(c->ev_write);
+	bench.ops->connected(c);
+}
+
 /* Finishes a connect(): starts the protocol's handshake. */
 static void
 bench_client_connected(struct bench_client *c)
@@ -265,6 +295,12 @@ bench_client_connected(struct bench_client *c)
 	event_del(c->ev_write);
 	c->state = BENCH_HANDSHAKE;
 	event_add(c->ev_read, NULL);
+	if (bench.opt.tls) {
+		bench_tls_start(c);
+		c->tls_handshaking = 1;
+		bench_client_tls_step(c);
+		return;
+	}
 	bench.ops->connected(c);
 }
 
@@ -320,10 +356,18 @@ bench_client_read_cb(evutil_socket_t fd, short events, void *arg)
 	ssize_t			 n;
 
 	(void)events;
+	if (c->tls_handshaking) {
+		bench_client_tls_step(c);
+		return;
+	}
 	if (c->carry_len != 0)
 		memcpy(bench.rbuf, c->carry, c->carry_len);
-	n = read(fd, bench.rbuf + c->carry_len,
-	    bench.rbuf_size - c->carry_len);
+	if (c->ssl != NULL)
+		n = bench_tls_read(c, bench.rbuf + c->carry_len,
+		    bench.rbuf_size - c->carry_len);
+	else
+		n = read(fd, bench.rbuf + c->carry_len,
+		    bench.rbuf_size - c->carry_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -333,6 +377,8 @@ bench_client_read_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	bench_client_lines(c, bench.rbuf, c->carry_len + (size_t)n,
 	    bench_now());
+	if (c->state != BENCH_CLOSED && bench_tls_pending(c))
+		event_active(c->ev_read, EV_READ, 1);
 }
 
 /* Finishes a connect, or writes pending output and publishes more. */
@@ -345,6 +391,11 @@ bench_client_write_cb(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	if (c->state == BENCH_CONNECTING) {
 		bench_client_connected(c);
+		return;
+	}
+	if (c->tls_handshaking) {
+		event_del(c->ev_write);
+		bench_client_tls_step(c);
 		return;
 	}
 	if (c->state == BENCH_CLOSED || bench_client_flush(c) != 1)

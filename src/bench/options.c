@@ -82,6 +82,8 @@ static const char bench_options_help[] =
 "      --timeout SECONDS  give up when nothing moves this long; missing\n"
 "                         messages are counted after it (default 10)\n"
 "      --json             print one JSON object instead of the table\n"
+"      --tls              connect with TLS (linecast's --tls-port; the\n"
+"                         certificate is not checked)\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this and exit\n"
 "\n"
@@ -237,6 +239,7 @@ enum bench_longopt {
 	BENCH_OPT_WARMUP,
 	BENCH_OPT_CHANNEL,
 	BENCH_OPT_TIMEOUT,
+	BENCH_OPT_TLS,
 	BENCH_OPT_PUB_HOST,
 	BENCH_OPT_PUB_PORT,
 };
@@ -261,6 +264,7 @@ static const struct option bench_options_long[] = {
 	{ "pid", required_argument, NULL, BENCH_OPT_PID },
 	{ "timeout", required_argument, NULL, BENCH_OPT_TIMEOUT },
 	{ "json", no_argument, NULL, BENCH_OPT_JSON },
+	{ "tls", no_argument, NULL, BENCH_OPT_TLS },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -369,6 +373,9 @@ bench_options_one(int ch, char **argv, struct bench_options *o, int set[2])
 		break;
 	case BENCH_OPT_JSON:
 		o->json = 1;
+		break;
+	case BENCH_OPT_TLS:
+		o->tls = 1;
 		break;
 	case 'V':
 		printf("%s %s\n", BENCH_NAME, PACKAGE_VERSION);

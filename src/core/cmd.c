@@ -88,7 +88,8 @@ static const struct cmd_entry cmd_table[] = {
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
 /* Replies with an error: its wire code, then formatted words, whose
- * control bytes (a script's reason may have some) are shown as '?'. */
+ * control bytes (a script's reason may have some) are shown as '?', then
+ * what is allowed if the error is about a malformed name or channel. */
 void
 cmd_error(struct conn *c, int err, const char *fmt, ...)
 {
@@ -99,8 +100,11 @@ cmd_error(struct conn *c, int err, const char *fmt, ...)
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
 	line_sanitize(words, strlen(words));
-	conn_printf(c, "-ERR %s%s%s", error_code(err),
+	conn_append(c, "-ERR %s%s%s", error_code(err),
 	    *words != '\0' ? " " : "", words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
 }
 
 /*
@@ -118,8 +122,11 @@ cmd_error_arg(struct conn *c, int err, const char *prefix, const char *arg,
 		len = sizeof words;
 	memcpy(words, arg, len);
 	line_sanitize(words, len);
-	conn_printf(c, "-ERR %s %s%.*s", error_code(err), prefix, (int)len,
+	conn_append(c, "-ERR %s %s%.*s", error_code(err), prefix, (int)len,
 	    words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
 }
 
 /* Finds a built-in command by name, any case. */
@@ -271,10 +278,37 @@ cmd_line(struct conn *c, const char *line, size_t len)
 /* Adds a script command to /help unless it replaces a built-in (which
  * is listed already). */
 static void
-cmd_help_script(const char *name, void *arg)
+cmd_help_script(const char *name, const char *help, void *arg)
 {
 	if (cmd_find(name, strlen(name)) == NULL)
 		conn_append(arg, " %s", name);
+}
+
+/* Tells a person about a script command, as cmd_help_lines() does. */
+static void
+cmd_help_script_line(const char *name, const char *help, void *arg)
+{
+	char	usage[64];
+
+	if (cmd_find(name, strlen(name)) != NULL)
+		return;
+	snprintf(usage, sizeof usage, "/%s", name);
+	conn_printf(arg, "*   %-18s %s", usage, help != NULL ? help :
+	    "(no help)");
+}
+
+/* Tells a person every command with its usage, as "* " notices: a
+ * program takes the +HELP line after them. */
+static void
+cmd_help_lines(struct conn *c)
+{
+	size_t	i;
+
+	conn_printf(c, "* Commands (/help COMMAND shows one):");
+	for (i = 0; i < CMD_COUNT; i++)
+		conn_printf(c, "*   %-18s %s", cmd_table[i].usage,
+		    cmd_table[i].help);
+	hooks_help(cmd_help_script_line, c);
 }
 
 /* Appends the name of each command to a reply: built-in, then script
@@ -742,6 +776,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 	size_t			 len;
 
 	if (a->argc == 0) {
+		cmd_help_lines(c);
 		conn_append(c, "+HELP");
 		cmd_help_names(c);
 		conn_write(c, "\n", 1);

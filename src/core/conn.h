@@ -26,6 +26,7 @@
 #include "wire/name.h"
 
 struct msg;
+struct ssl_st;
 struct subs_client;
 
 struct conn {
@@ -52,6 +53,20 @@ struct conn {
 	unsigned int		 eof:1;		/* peer half-closed: the input
 						   ends with what is buffered */
 
+	/* TLS: a separate read and write path, set up by conn_start_tls(). */
+	struct ssl_st		*ssl;		/* NULL for plain connections */
+	char			*cert;		/* client cert's subject, or NULL */
+	struct event		*ev_tls;	/* the handshake's deadline */
+	size_t			 tls_retry;	/* bytes a write must retry */
+	unsigned int		 handshaking:1;	/* not handed up yet */
+	unsigned int		 tls_checked:1;	/* first byte looked at */
+	unsigned int		 tls_failed:1;	/* no close_notify to send */
+	unsigned int		 tls_read_wants_write:1;
+
+	uint64_t		 opened_ms;	/* when it was accepted */
+	uint64_t		 lines_in;	/* for its close log line */
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */
 	uint64_t		 last_active_ms;
@@ -82,11 +97,13 @@ struct conn_ops {
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
 	void	(*suspend)(struct conn *);	/* hold its input back */
 	void	(*resume)(struct conn *);	/* end one suspend */
+	void	(*ready)(struct conn *);	/* its TLS handshake is done */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
 void		 conn_shutdown(void);
 struct conn	*conn_new(int, const char *);
+int		 conn_start_tls(struct conn *, double);
 struct conn	*conn_find(uint64_t);
 struct conn	*conn_first(void);
 size_t		 conn_count(void);

@@ -52,7 +52,7 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 
 /* Calls back the name of each script command. */
 void
-hooks_help(void (*cb)(const char *, void *), void *arg)
+hooks_help(void (*cb)(const char *, const char *, void *), void *arg)
 {
 	if (hooks_ops != NULL)
 		hooks_ops->help(cb, arg);

@@ -65,7 +65,8 @@ struct hooks_ops {
 	int	(*has_command)(const char *, size_t);
 	int	(*command)(struct conn *, const char *, size_t, const char *,
 		    size_t);
-	void	(*help)(void (*)(const char *, void *), void *);
+	void	(*help)(void (*)(const char *, const char *, void *),
+		    void *);
 	int	(*command_help)(struct conn *, const char *, size_t);
 	int	(*wants_line)(struct conn *);
 	void	(*read_line)(struct conn *, const char *, size_t);
@@ -82,7 +83,8 @@ enum hooks_status hooks_run(struct hooks_call *);
 int		 hooks_has_command(const char *, size_t);
 int		 hooks_command(struct conn *, const char *, size_t,
 		    const char *, size_t);
-void		 hooks_help(void (*)(const char *, void *), void *);
+void		 hooks_help(void (*)(const char *, const char *, void *),
+		    void *);
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);

@@ -277,6 +277,7 @@ session_next(struct conn *c)
 			return (0);
 		len = line_strip_telnet(p, len);
 		stats.lines_in++;
+		c->lines_in++;
 		if (session_suspended(c))
 			hooks_read_line(c, p, len);
 		else

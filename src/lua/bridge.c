@@ -144,19 +144,32 @@ bridge_command(struct conn *c, const char *name, size_t nlen,
 	return (1);
 }
 
-/* Orders two names for qsort. */
-static int
-bridge_name_cmp(const void *a, const void *b)
+/* Sorts script commands by name, their helps alongside. */
+static void
+bridge_sort_help(const char **names, const char **helps, size_t n)
 {
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+	const char	*t;
+	size_t		 i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+			t = helps[j];
+			helps[j] = helps[j - 1];
+			helps[j - 1] = t;
+		}
+	}
 }
 
-/* Calls back the name of each script command, in byte order. */
+/* Calls back the name and help (or NULL) of each script command, in byte
+ * order of the names. */
 static void
-bridge_help(void (*cb)(const char *, void *), void *arg)
+bridge_help(void (*cb)(const char *, const char *, void *), void *arg)
 {
 	lua_State	 *L;
-	const char	**names = NULL;
+	const char	**names = NULL, **helps = NULL;
 	size_t		  n = 0, i;
 
 	if (run_main == NULL)
@@ -166,13 +179,17 @@ bridge_help(void (*cb)(const char *, void *), void *arg)
 	lua_pushnil(L);
 	while (lua_next(L, -2) != 0) {
 		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = lua_tostring(L, -2);	/* kept by the table */
-		lua_pop(L, 1);
+		helps = xreallocarray(helps, n + 1, sizeof *helps);
+		names[n] = lua_tostring(L, -2);	/* kept by the table */
+		lua_rawgeti(L, -1, 2);
+		helps[n++] = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+		lua_pop(L, 2);
 	}
-	qsort(names, n, sizeof *names, bridge_name_cmp);
+	bridge_sort_help(names, helps, n);
 	for (i = 0; i < n; i++)
-		cb(names[i], arg);
+		cb(names[i], helps[i], arg);
 	free(names);
+	free(helps);
 	lua_pop(L, 1);
 }
 

@@ -139,6 +139,7 @@ int
 load_start(char **cause)
 {
 	struct state	*st;
+	size_t		 i;
 
 	run_set_main(NULL);
 	run_set_rebuild(load_rebuild);
@@ -149,6 +150,8 @@ load_start(char **cause)
 	run_set_main(st);
 	bridge_open();
 	stats_gauge(load_stats);
+	for (i = 0; i < config.nscripts; i++)
+		log_info("script %s", config.scripts[i]);
 	log_info("loaded %zu script%s (%zu KiB of Lua memory)",
 	    config.nscripts, config.nscripts == 1 ? "" : "s", st->used >> 10);
 	return (0);

@@ -302,7 +302,7 @@ module_conn_read(lua_State *L)
 	return (run_yield(L, RUN_READ, seconds, NULL, 0));
 }
 
-/* conn.FIELD: id, name, addr, channel, data, or a method. */
+/* conn.FIELD: id, name, addr, channel, tls, cert, data, or a method. */
 static int
 module_conn_index(lua_State *L)
 {
@@ -325,6 +325,10 @@ module_conn_index(lua_State *L)
 		lua_pushstring(L, c->addr);
 	else if (c != NULL && strcmp(key, "channel") == 0 && c->channel)
 		lua_pushstring(L, c->channel);
+	else if (c != NULL && strcmp(key, "tls") == 0)
+		lua_pushboolean(L, c->ssl != NULL);
+	else if (c != NULL && strcmp(key, "cert") == 0 && c->cert)
+		lua_pushstring(L, c->cert);
 	else {
 		luaL_getmetatable(L, MODULE_CONN);
 		lua_getfield(L, -1, "methods");

@@ -27,5 +27,6 @@ enum error {
 };
 
 const char	*error_code(int);
+const char	*error_allowed(int);
 
 #endif

@@ -64,7 +64,8 @@ peer_input(struct conn *c)
 PEER_FN void
 peer_setup(void)
 {
-	static const struct conn_ops	ops = { peer_input, peer_closed };
+	static const struct conn_ops	ops = { .input = peer_input,
+		.closed = peer_closed };
 
 	signal(SIGPIPE, SIG_IGN);	/* a peer_free()d end */
 	config_defaults(&config);
