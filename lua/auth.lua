@@ -16,12 +16,22 @@
 --     line keeps the guest name. A failure says "* login failed: WHY" and
 --     asks again; the third failure, or no answer in time, refuses the
 --     connection (-ERR refused ...). Programs that know no password answer
---     the prompt with an empty line.
+--     the prompt with an empty line. A password given with a name that is
+--     not registered is a failure too ("bob is not registered"): whoever
+--     gives one believes the name is theirs, and must learn that nothing
+--     was checked.
+--   * Over TLS with --tls-ca, a client certificate whose subject has
+--     CN=NAME for a registered NAME logs in as NAME with no prompt: the
+--     CA vouched for it.
 --   * "/nick NAME PASSWORD" takes a registered name later (+NICK NAME).
 --     That line never reaches the core or the scripts after this one, so
---     list auth.lua first on the command line.
+--     list auth.lua first on the command line. For a NAME that is not
+--     registered it is refused, for the same reason as above:
+--       -ERR forbidden bob is not registered: /nick bob takes it
 --   * "/nick NAME" for a registered name is refused:
 --       -ERR forbidden alice is registered: /nick alice PASSWORD
+-- Every login, failed login and password /nick is logged at info, with
+-- the connection's address (never the password).
 -- Every failed password costs its connection a second (the input waits, no
 -- one else does), which slows down guessing.
 -- Do not register "guestN" names: the server gives those to newcomers.
@@ -108,6 +118,12 @@ local function same(a, b)
 	return diff == 0
 end
 
+-- Logs an authentication outcome at info: what, who, from where.
+local function audit(conn, what, name)
+	lc.log("info", ("auth.lua: %s name=%s conn=%d addr=%s"):format(what,
+	    name, conn.id, conn.addr))
+end
+
 -- Handles an answer to the login prompt. Returns true, or nil and why.
 local function login(conn, answer)
 	local name, password = answer:match("^%s*(%S+)%s*(.-)%s*$")
@@ -118,19 +134,40 @@ local function login(conn, answer)
 	if user and password == "" then
 		return nil, user.name .. " is registered, give its password"
 	end
+	if not user and password ~= "" then
+		return nil, ("%s is not registered (answer %s alone to take it)")
+		    :format(name, name)
+	end
 	if user and not same(password, user.password) then
+		audit(conn, "bad password", user.name)
 		return nil, "bad password for " .. user.name
 	end
-	-- A registered name with its password, or a free one (a password
-	-- given with a free name is ignored).
 	local ok, err = conn:rename(user and user.name or name)
 	if not ok then
 		return nil, err .. " " .. name
 	end
+	if user then
+		audit(conn, "login", user.name)
+	end
+	return true
+end
+
+-- Logs in a client whose verified certificate names a registered user.
+-- Returns true if it did.
+local function login_by_cert(conn)
+	local cn = conn.cert and conn.cert:match("CN=([%w_-]+)")
+	local user = cn and users[cn:lower()]
+	if not user or not conn:rename(user.name) then
+		return false
+	end
+	audit(conn, "login by certificate", user.name)
 	return true
 end
 
 lc.on("connect", function(conn)
+	if login_by_cert(conn) then
+		return
+	end
 	for try = 1, TRIES do
 		conn:send(PROMPT)
 		local answer, err = conn:read(LOGIN_TIMEOUT)
@@ -145,6 +182,7 @@ lc.on("connect", function(conn)
 		conn:send("* login failed: " .. why)
 		lc.sleep(FAIL_DELAY)
 	end
+	audit(conn, "refused after " .. TRIES .. " failed logins", conn.name)
 	return false, "login failed"
 end)
 
@@ -157,14 +195,20 @@ lc.on("line", function(conn, line)
 	end
 	local user = users[name:lower()]
 	if not user then
-		return "/nick " .. name		-- a free name needs no password
+		conn:send(("-ERR forbidden %s is not registered: /nick %s takes it")
+		    :format(name, name))
+		return false
 	end
 	if not same(password, user.password) then
+		audit(conn, "bad password in /nick", user.name)
 		lc.sleep(FAIL_DELAY)
 		conn:send("-ERR forbidden bad password for " .. user.name)
 		return false
 	end
 	local ok, err = conn:rename(user.name)
+	if ok then
+		audit(conn, "login by /nick", user.name)
+	end
 	conn:send(ok and "+NICK " .. user.name
 	    or ("-ERR %s %s"):format(err, user.name))
 	return false

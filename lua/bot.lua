@@ -6,7 +6,9 @@
 --   !time          lobby <bot> it is 2026-11-22 14:03:12 UTC
 --   !uptime        lobby <bot> up 2h 5m 12s, 14 connections, 1 channel
 --   !chime on|off  lobby <bot> chime on: every 3600s
---                  then, at the top of every hour: lobby <bot> *chime* 15:00
+--                  then, at the top of every hour: lobby <bot> *chime* 15:00;
+--                  !chime off stops them: lobby <bot> chime off: no chimes
+--                  here (!chime on to start them); !chime alone tells which
 --   !help          what the bot understands
 -- The request itself is published as usual; the answer comes after it.
 -- Private messages and lines that start otherwise are left alone. The name
@@ -64,8 +66,10 @@ function requests.chime(channel, arg)
 	elseif arg ~= "" then
 		return "usage: !chime on|off"
 	end
-	return ("chime %s: every %ds"):format(chimes[channel] and "on" or "off",
-	    CHIME)
+	if not chimes[channel] then
+		return "chime off: no chimes here (!chime on to start them)"
+	end
+	return ("chime on: every %ds"):format(CHIME)
 end
 
 function requests.help()

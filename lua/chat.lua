@@ -4,15 +4,19 @@
 --
 -- Adds to the plain broker:
 --   * a message of the day on connect (edit MOTD below);
---   /me ACTION     an action: "/me waves" publishes the text "* alice waves"
---                  to the current channel, so the others see
---                  "lobby <alice> * alice waves";
+--   /me ACTION     an action, as on IRC: "/me waves" tells the other
+--                  members of the current channel "* action lobby alice
+--                  waves" (an event like "* join", not a message: history
+--                  does not keep it, and subscribers who are not members
+--                  do not get it);
 --   /topic [TEXT]  show or set the topic of the current channel
 --                  ("/topic -" clears it);
 --   /seen NAME     when NAME was last around.
 --
--- Wire format of what it adds (all lines start like SPEC.md says):
---   /me ACTION     -> +ME CHANNEL DELIVERED
+-- Wire format of what it adds (each line starts as doc/protocol.md says:
+-- "+" a reply, "-ERR " an error, "* " an event):
+--   /me ACTION     -> +ME CHANNEL TOLD (how many members were told); the
+--                     others get "* action CHANNEL NAME ACTION"
 --   /topic         -> +TOPIC CHANNEL SETTER TEXT    (+TOPIC CHANNEL if none)
 --   /topic TEXT    -> +TOPIC CHANNEL NAME TEXT; the other members get
 --                     "* topic CHANNEL NAME TEXT" (no TEXT: it was cleared)
@@ -62,14 +66,17 @@ local function clean(text)
 	return (text:gsub("[\0-\8\10-\31\127]", "?"))
 end
 
--- Sends a line to every member of a channel but one name.
+-- Sends a line to every member of a channel but one name. Returns how
+-- many were told.
 local function tell_members(channel, line, except)
+	local n = 0
 	for _, name in ipairs(lc.members(channel)) do
 		local c = name ~= except and lc.find(name)
-		if c then
-			c:send(line)
+		if c and c:send(line) then
+			n = n + 1
 		end
 	end
+	return n
 end
 
 -- MOTD, then the topic of the channel about to be joined.
@@ -101,13 +108,12 @@ lc.command("me", function(conn, action)
 	if not channel then
 		return "-ERR no-channel /join a channel first"
 	end
+	action = clean(action:match("^%s*(.-)%s*$"))
 	if action == "" then
 		return "-ERR bad-args usage: /me ACTION"
 	end
-	local n, err = conn:publish(channel, "* " .. conn.name .. " " .. action)
-	if not n then
-		return ("-ERR %s %s"):format(err, channel)
-	end
+	local n = tell_members(channel, ("* action %s %s %s"):format(channel,
+	    conn.name, action), conn.name)
 	return ("+ME %s %d"):format(channel, n)
 end, "ACTION: tell the channel what you do (/me waves)")
 

@@ -3,9 +3,10 @@
 --   linecast lua/filter.lua lua/chat.lua
 --   LINECAST_FILTER_WORDS=/etc/linecast/words linecast lua/filter.lua
 --
--- Every publish (channel lines, /pub, /msg, /me, script publishes) goes
--- through it before fan-out: each listed word, in any case, as a whole word,
--- becomes as many "*" as it has characters:
+-- Every publish (channel lines, /pub, /msg, script publishes) goes through
+-- it before fan-out, and so do the topics and actions of chat.lua (/topic,
+-- /me; list filter.lua before chat.lua): each listed word, in any case, as
+-- a whole word, becomes as many "*" as it has characters:
 --   "what the Heck"  ->  "what the ****"      but "heckle" stays.
 -- A word is a run of letters, digits, "_" and UTF-8 characters, so "heck's"
 -- and "heck-heck" are masked, "heckler", "heck_x" and "hecké" are not.
@@ -51,15 +52,31 @@ local function width(w)
 	return utf8.len(w) or #w
 end
 
-lc.on("publish", function(msg)
+-- Returns text with the listed words masked, or nil if it has none.
+local function mask(text)
 	local masked = 0
-	local text = msg.text:gsub(WORD, function(w)
+	text = text:gsub(WORD, function(w)
 		if banned[w:lower()] then
 			masked = masked + 1
 			return ("*"):rep(width(w))
 		end
 	end)
 	if masked > 0 then
-		return text		-- nil (no change) spares a copy
+		return text
+	end
+end
+
+lc.on("publish", function(msg)
+	return mask(msg.text)		-- nil (no change) spares a copy
+end)
+
+-- chat.lua's /topic TEXT and /me ACTION reach people as events, not as
+-- publishes: their text is masked in the line, before the command runs.
+local EVENT_COMMANDS = { topic = true, me = true }
+lc.on("line", function(conn, line)
+	local cmd, rest = line:match("^/(%a+)( .*)$")
+	if cmd and EVENT_COMMANDS[cmd:lower()] then
+		local masked = mask(rest)
+		return masked and "/" .. cmd .. masked
 	end
 end)

@@ -56,9 +56,20 @@
 --     of that run. So numbers grow across restarts, and the rows a run
 --     wrote are told apart from its ring even while a write is in flight.
 --
+--   * What the main state holds is bounded in bytes: HOLD_BYTES (an eighth
+--     of --script-memory, at most 8 MiB) for the messages waiting for their
+--     write, and as much for the rings (past it, the ring a message goes to
+--     gives up its oldest entries first: a flooded channel replays fewer).
+--     When a flood comes faster than the writes drain, messages are not
+--     recorded until half of what waits is written (they are still
+--     delivered: the publish handler never fails for want of room); that is
+--     logged once when it starts and once, with the count, when recording
+--     resumes. A message over a quarter of HOLD_BYTES is never recorded.
+--
 -- Limits: a reload (SIGHUP) forgets the messages still waiting for their
 -- write (at most FLUSH_SECONDS' worth; they were delivered live); a
--- shutdown writes them. One server per database file.
+-- shutdown writes them. Under a flood past what the database takes, some
+-- messages are not recorded (see above). One server per database file.
 
 local lc = require "linecast"
 
@@ -75,6 +86,9 @@ local PENDING_MAX = 20000	-- messages waiting for a write (oldest go)
 local RETRY_SECONDS = 5		-- after a failed write, before trying again
 local RINGS_MAX = 1000		-- channels kept in memory (idle ones go)
 local BUSY_MS = 5000		-- SQLite busy timeout
+local ENTRY_BYTES = 160		-- what a recorded message costs beyond its text
+-- Bytes held for the pending batch, and for the rings (each).
+local HOLD_BYTES = math.min(8 << 20, (lc.config.script_memory << 20) // 8)
 
 if KEEP < REPLAY then
 	KEEP = REPLAY
@@ -238,6 +252,10 @@ local batch = {}		-- {n, channel, sender, text, time}, in order
 local writing = false		-- a history_write job is in flight
 local written_n = 0		-- every message up to this n is written
 local retry_at = 0		-- no job before this time (os.time) after a failure
+local pending_bytes = 0		-- held by batch and the write in flight
+local ring_bytes = 0		-- held by the rings
+local skipped = 0		-- messages not recorded since recording stopped
+local too_big = 0		-- messages never recorded for their size
 
 -- channel -> {first, last, [i] = {sender, text, n}, loaded, loading, n,
 -- used} where entries first..last are the channel's last messages (at most
@@ -261,21 +279,41 @@ local function ring_of(channel)
 	return ring
 end
 
--- Appends an entry to a ring, dropping the oldest past REPLAY.
+-- What an entry {sender, text, ...} costs, for the bounds.
+local function entry_bytes(e)
+	return #e[1] + #e[2] + ENTRY_BYTES
+end
+
+-- Appends an entry to a ring, dropping the oldest past REPLAY, and more of
+-- its oldest while the rings hold more than HOLD_BYTES.
 local function ring_push(ring, entry)
 	ring.last = ring.last + 1
 	ring[ring.last] = entry
-	if ring.last - ring.first + 1 > REPLAY then
+	ring_bytes = ring_bytes + entry_bytes(entry)
+	while ring.first < ring.last and (ring.last - ring.first + 1 > REPLAY or
+	    ring_bytes > HOLD_BYTES) do
+		ring_bytes = ring_bytes - entry_bytes(ring[ring.first])
 		ring[ring.first] = nil
 		ring.first = ring.first + 1
 	end
 end
 
--- Forgets rings, least recently used first, while there are too many:
--- only those whose messages are all written, that nobody is loading and
--- that have no members (a join reloads them from the database).
+-- Forgets a ring and what it held.
+local function ring_forget(channel)
+	local ring = rings[channel]
+	for i = ring.first, ring.last do
+		ring_bytes = ring_bytes - entry_bytes(ring[i])
+	end
+	rings[channel] = nil
+	nrings = nrings - 1
+end
+
+-- Forgets rings, least recently used first, while there are too many or
+-- they hold too much: only those whose messages are all written, that
+-- nobody is loading and that have no members (a join reloads them from
+-- the database).
 local function rings_trim()
-	if nrings <= RINGS_MAX then
+	if nrings <= RINGS_MAX and ring_bytes <= HOLD_BYTES then
 		return
 	end
 	local idle = {}
@@ -286,10 +324,21 @@ local function rings_trim()
 		end
 	end
 	table.sort(idle, function(a, b) return a[2] < b[2] end)
-	for i = 1, math.min(#idle, nrings - RINGS_MAX) do
-		rings[idle[i][1]] = nil
-		nrings = nrings - 1
+	for i = 1, #idle do
+		if nrings <= RINGS_MAX and ring_bytes <= HOLD_BYTES then
+			break
+		end
+		ring_forget(idle[i][1])
 	end
+end
+
+-- Returns the bytes of a batch's rows.
+local function rows_bytes(rows, from, to)
+	local n = 0
+	for i = from, to do
+		n = n + #rows[i][3] + #rows[i][4] + ENTRY_BYTES
+	end
+	return n
 end
 
 -- The first line of an error message (a worker's carries a traceback).
@@ -297,7 +346,7 @@ local function first_line(err)
 	return (tostring(err):match("^[^\n]*"))
 end
 
-local flush
+local flush, resume_check
 
 -- Writes the oldest BATCH_MAX pending messages in one job, unless a write
 -- is in flight or the run number is not known yet. A failed write goes
@@ -320,6 +369,8 @@ function flush()
 			return
 		end
 		written_n = rows[#rows][1]
+		pending_bytes = pending_bytes - rows_bytes(rows, 1, #rows)
+		resume_check()
 		rings_trim()
 		if #batch >= BATCH_MAX then
 			flush()
@@ -351,9 +402,49 @@ local function tick()
 end
 lc.every(FLUSH_SECONDS, tick)
 
--- Records every channel message: in its ring and in the pending batch.
+-- Ends a stop of recording once the writes have drained half of what
+-- waited, and says how many messages it cost.
+function resume_check()
+	if skipped == 0 or pending_bytes > HOLD_BYTES // 2 then
+		return
+	end
+	lc.log("warn", ("history.lua: recording again, %d message%s not " ..
+	    "recorded"):format(skipped, skipped == 1 and " was" or "s were"))
+	skipped = 0
+end
+
+-- Returns true if a message of size bytes finds room: else it is not
+-- recorded, which is logged once until recording resumes.
+local function room_for(size)
+	resume_check()
+	if size > HOLD_BYTES // 4 then
+		if too_big == 0 then
+			lc.log("warn", ("history.lua: messages over %d KiB " ..
+			    "are not recorded"):format(HOLD_BYTES >> 12))
+		end
+		too_big = too_big + 1
+		return false
+	end
+	if skipped == 0 and pending_bytes + size <= HOLD_BYTES then
+		return true
+	end
+	if skipped == 0 then
+		lc.log("warn", ("history.lua: cannot keep up (%d KiB wait " ..
+		    "for the database), messages are not recorded until " ..
+		    "the writes catch up"):format(pending_bytes >> 10))
+	end
+	skipped = skipped + 1
+	return false
+end
+
+-- Records every channel message: in its ring and in the pending batch,
+-- if they have room.
 lc.on("publish", function(msg)
 	if msg.channel:sub(1, 1) == "@" then
+		return
+	end
+	local size = #msg.sender + #msg.text + ENTRY_BYTES
+	if not room_for(size) then
 		return
 	end
 	last_n = last_n + 1
@@ -362,9 +453,11 @@ lc.on("publish", function(msg)
 	ring.n = last_n
 	batch[#batch + 1] = { last_n, msg.channel, msg.sender, msg.text,
 	    os.time() }
+	pending_bytes = pending_bytes + size
 	if #batch > PENDING_MAX then
 		lc.log("warn", "history.lua: too many unwritten messages, the "
 		    .. "oldest " .. BATCH_MAX .. " are dropped")
+		pending_bytes = pending_bytes - rows_bytes(batch, 1, BATCH_MAX)
 		table.move(batch, BATCH_MAX + 1, #batch + BATCH_MAX, 1)
 	end
 	if #batch >= BATCH_MAX and os.time() >= retry_at then

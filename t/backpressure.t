@@ -68,4 +68,16 @@ is($got, $N, "all $N replies arrived");
 is($bad, 0, 'each in order');
 $a->expect_none('and nothing more');
 
+# A client whose pipelined commands get replies past --max-pending in one
+# loop turn waits for its output; when the socket takes that output in
+# one write, its input goes on by itself, without the client sending more.
+my $c = $srv->client(label => 'pipeliner');
+$c->send_raw("/stats\n" x 2000);
+my $n = 0;
+while (defined(my $l = $c->line(5))) {
+	$n++ if $l =~ /^\+STATS /;
+	last if $n == 2000;
+}
+is($n, 2000, 'a pipeliner whose replies pass --max-pending gets all 2000');
+
 done_testing;

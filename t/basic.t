@@ -30,9 +30,17 @@ is($a->cmd('/ping 12345'), '+PONG 12345', '/ping TOKEN');
 is($a->cmd('/PING Up'), '+PONG Up', 'command names are case-insensitive');
 is($a->cmd('/Who'), '+WHO lobby guest1 guest2', '/Who');
 
-is($a->cmd('/help'),
+# /help: a "* " line a command for a person, then the one reply line.
+$a->send('/help');
+my @help = $a->lines_until(qr/^\+HELP/);
+is($help[-1],
     '+HELP nick join part sub unsub pub msg who list ping stats help quit',
-    '/help lists the commands');
+    '/help replies with the command names on one line');
+is($help[0], '* Commands (/help COMMAND shows one):',
+    'after a notice that says /help COMMAND shows one');
+is(scalar(@help), 15, 'and a line for each of the 13 commands');
+like($help[2], qr{^\*   /join CHANNEL +become a member}, 'usage, then what');
+is(scalar(grep { /^\* / } @help), 14, 'all of them notices');
 like($a->cmd('/help join'), qr{^\+HELP /join CHANNEL - \S},
     '/help join gives its usage');
 like($a->cmd('/help pub'), qr{^\+HELP /pub CHANNEL TEXT - \S},

@@ -13,6 +13,7 @@ use POSIX qw(WNOHANG);
 use Test::More;
 use Time::HiRes qw(time sleep);
 use Linecast;
+use Redis;
 
 # The bench binary: $LINECAST_BENCH, else next to the server binary.
 my $bench = $ENV{LINECAST_BENCH}
@@ -69,9 +70,10 @@ sub json_of
 # --help documents every workload and every option, and exits 0.
 my $r = run_bench(10, '--help');
 is($r->{exit}, 0, '--help exits 0');
-for my $word (qw(fanout rate rooms conns --host --port --proto --publishers
+for my $word (qw(fanout rate rooms conns --host --port --pub-host --pub-port
+    --proto --publishers
     --subscribers --connections --channels --messages --time --size --rate
-    --window --warmup --channel --pid --timeout --json --help)) {
+    --window --warmup --channel --pid --timeout --json --tls --help)) {
 	like($r->{stdout}, qr/\Q$word\E\b/, "--help mentions $word");
 }
 is(run_bench(10, '-h')->{exit}, 0, '-h exits 0');
@@ -88,6 +90,12 @@ for my $case (
     [ 'a bad port', [ '-p', '70000' ], qr/-p wants a number/ ],
     [ 'both -n and -T', [ '-n', '10', '-T', '1' ], qr/exclude each other/ ],
     [ 'a stray argument', [ 'fanout', 'extra' ], qr/unexpected argument/ ],
+    [ 'a bad --pub-port', [ '--pub-port', '0' ],
+      qr/--pub-port wants a number/ ],
+    [ '--pub-port in rooms', [ 'rooms', '--pub-port', '7001' ],
+      qr/apply to fanout and rate/ ],
+    [ '--pub-host in conns', [ 'conns', '--pub-host', 'localhost' ],
+      qr/apply to fanout and rate/ ],
     ) {
 	my ($what, $args, $msg) = @$case;
 	my $res = run_bench(10, @$args);
@@ -148,11 +156,71 @@ is($j->{connections}, 20, 'conns: 20 connections') if $j;
 like($j->{rss_per_conn_bytes} // '', qr/^-?\d+$/,
     'conns: RSS per connection reported') if $j;
 
+# --pub-port naming the same server: publishing waits for a probe, then
+# every message arrives.
+$r = run_bench(60, 'fanout', '-p', $port, '--pub-port', $port, '-S', '3',
+    '-n', '1000', '--json');
+is($r->{exit}, 0, 'fanout --pub-port (same server) exits 0')
+    or diag("stderr: $r->{stderr}");
+$j = json_of($r);
+is($j->{pub_port}, $port, 'JSON: pub_port') if $j;
+is($j->{delivered}, 3000, '--pub-port: 1000 messages to each of 3') if $j;
+like($j->{sync_s} // '', qr/^[\d.]+$/, 'JSON: sync_s') if $j;
+$r = run_bench(60, 'rate', '-p', $port, '--pub-host', '127.0.0.1', '-P', '2',
+    '-S', '2', '--rate', '2000', '-n', '400');
+is($r->{exit}, 0, 'rate --pub-host exits 0') or diag("stderr: $r->{stderr}");
+like($r->{stdout}, qr/\(publishers at 127\.0\.0\.1:$port\)/,
+    'the table names the publishers\' node');
+like($r->{stdout}, qr/^\s+synced\s+every subscriber heard/m,
+    'the table says how long the probe took');
+
+# Two servers that are not one cluster: the subscribers never hear the
+# publishers' node, and the run fails saying so instead of counting every
+# message missing.
+my $lone = Linecast->start;
+$r = run_bench(30, 'fanout', '-p', $port, '--pub-port', $lone->port, '-S',
+    '2', '-n', '10', '--timeout', '1');
+is($r->{exit}, 1, 'publishers on an unconnected server: exit 1');
+like($r->{stderr}, qr/0 of 2 subscribers heard the publishers' node/,
+    'and the reason');
+is($lone->stop, 0, 'the other server exits 0');
+
 is($srv->stop, 0, 'the server exits 0');
 
 # Nobody listening: a failure, exit 1, with the reason.
 $r = run_bench(30, 'fanout', '-p', $port, '-n', '10', '--timeout', '2');
 is($r->{exit}, 1, 'a refused connection exits 1');
 like($r->{stderr}, qr/Connection refused/, 'and says why');
+my $srv2 = Linecast->start;
+$r = run_bench(30, 'fanout', '-p', $srv2->port, '--pub-port', $port, '-n',
+    '10', '--timeout', '2');
+like($r->{stderr}, qr/connect to 127\.0\.0\.1:$port: Connection refused/,
+    'a refused publishers\' node is named');
+$srv2->stop;
+
+cluster_run();
+
+# Publishers on one node of a two-node cluster, subscribers on the other:
+# every message crosses Redis and arrives, once and in order.
+sub cluster_run
+{
+	SKIP: {
+		my $redis = Redis->start;
+		skip 'no redis-server', 3 unless $redis;
+		my $na = $redis->node('a');
+		my $nb = $redis->node('b');
+		my $res = run_bench(60, 'fanout', '-p', $nb->port, '--pub-port',
+		    $na->port, '-S', '3', '-n', '2000', '--json');
+		is($res->{exit}, 0, 'across two nodes: exit 0')
+		    or diag("stderr: $res->{stderr}");
+		my $cj = json_of($res);
+		is($cj->{delivered}, 6000,
+		    'across two nodes: 2000 messages to each of 3') if $cj;
+		is($cj->{missing}, 0, 'across two nodes: none missing') if $cj;
+		$na->stop;
+		$nb->stop;
+		$redis->stop;
+	}
+}
 
 done_testing();

@@ -1,7 +1,9 @@
 #!/usr/bin/perl
 # A connection that closes while its hook waits for a blocking call: the
 # job still runs to its end, the hook resumes and finds the connection
-# closed, nothing is sent to it, and the server goes on serving the others.
+# closed (after a RST; after a FIN, which may be a half-close, it is
+# answered first), nothing is sent to a closed one, and the server goes
+# on serving the others.
 
 use strict;
 use warnings;
@@ -53,11 +55,17 @@ my $srv = Linecast->start('--default-channel', '', $script);
 my $watch = $srv->client(label => 'watch');
 my $done0 = $watch->stats->{jobs_done};
 
-# Closes (FIN) while its command's job runs.
+# Closes (FIN) while its command's job runs: as far as the server can
+# tell, it may have shut down its side only, so it is still answered.
 my $a = $srv->client(label => 'a');
 $a->send('/work 0.8');
 sleep 0.2;
 $a->close;
+# Resets (RST) while its command's job runs.
+my $r = $srv->client(label => 'r');
+$r->send('/work 0.8');
+sleep 0.1;
+$r->rst;
 # Resets (RST) while its join handler's job runs.
 my $b = $srv->client(label => 'b');
 $b->send('/join room');
@@ -71,18 +79,20 @@ is($watch->cmd('/ping meanwhile'), '+PONG meanwhile',
 my $s;
 for (1 .. 100) {
 	$s = $watch->stats;
-	last if $s->{jobs_done} >= $done0 + 4 && $s->{jobs_running} == 0
+	last if $s->{jobs_done} >= $done0 + 6 && $s->{jobs_running} == 0
 	    && $s->{jobs_pending} == 0;
 	sleep 0.1;
 }
-cmp_ok($s->{jobs_done}, '>=', $done0 + 4,
+cmp_ok($s->{jobs_done}, '>=', $done0 + 6,
     'the jobs of the closed connections ran to their end (jobs_done)');
 sleep 0.2;
 my $after = $watch->cmd('/after');
 like($after, qr/work nil closed/,
     'the resumed hook finds its connection closed (conn:send -> nil, "closed")');
+like($after, qr/work true nil/,
+    'the one that sent a FIN is still answered');
 like($after, qr/join room nil/, 'the join handler resumed too');
-is(scalar(() = $after =~ /disconnect/g), 2,
+is(scalar(() = $after =~ /disconnect/g), 3,
     'the disconnect handlers ran (and may block)');
 is($watch->cmd('/who room'), '+WHO room',
     'the closed connection did not join after its handler resumed');

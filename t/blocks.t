@@ -68,5 +68,17 @@ is(scalar(grep { $_ eq '+PUB a 1' } @replies), 3000, 'and 3000 +PUB replies');
 my ($published) = $pub->cmd('/stats') =~ /published=(\d+)/;
 is($published, 3607, 'published counts messages, not blocks');
 
+# A line refused between publishes is answered after the open block's
+# replies: every reply comes in the order of the lines.
+$pub->send_raw("/pub a p1\n" . ('y' x 5000) . "\n/pub a p2\n/pub\n"
+    . "/pub a p3\n/pub a..b p4\n/pub a p5\n");
+is_deeply([map { $pub->line // 'EOF' } 1 .. 7],
+    ['+PUB a 1', '-ERR line-too-long 4096', '+PUB a 1',
+     '-ERR bad-args usage: /pub CHANNEL TEXT', '+PUB a 1',
+     '-ERR bad-channel a..b' . $Linecast::CHANNEL_ALLOWED, '+PUB a 1'],
+    'a line too long, bad args and a bad channel are answered in order');
+is_deeply([map { $sub->line // 'EOF' } 1 .. 4],
+    [map { "a <guest1> p$_" } 1, 2, 3, 5], 'the good ones are delivered');
+
 is($srv->stop, 0, 'exit 0');
 done_testing;

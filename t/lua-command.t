@@ -70,8 +70,12 @@ is($a->cmd('/twice'), '+SECOND', 'the last definition wins');
 is($a->cmd('/nosuch'), '-ERR unknown-command /nosuch', 'unknown commands still fail');
 is($a->cmd('/ping x'), '+PONG x', 'built-ins still work');
 
-my $help = $a->cmd('/help');
+$a->send('/help');
+my @lines = $a->lines_until(qr/^\+HELP /);
+my $help = $lines[-1];
 like($help, qr/^\+HELP /, '/help');
+ok(grep({ m{^\*   /echo +/echo TEXT - say it back$} } @lines),
+    'a person sees the script command with its help');
 my %names = map { $_ => 1 } split / /, substr($help, 6);
 ok($names{$_}, "/help lists $_") for qw(echo touch count lines refuse twice
     nick join ping quit who);

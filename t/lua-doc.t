@@ -128,22 +128,23 @@ for my $ex (@examples) {
 	my $where = "doc/lua.md:$ex->{line}";
 	next if $ex->{kind} eq 'skip';
 	if ($ex->{kind} eq 'config') {
-		# Run it as --config from a directory that has the scripts it
-		# names (empty files).
+		# Run it as pasted, as --config from an empty directory: the
+		# scripts it names must be found as the server finds them (the
+		# stock scripts are lua/ of the source tree).
 		my $cwd = getcwd();
 		my $run = tempdir('config-XXXXXX', DIR => $dir);
-		Linecast->script($ex->{code}, "$run/linecast.conf.lua");
-		while ($ex->{code} =~ /"([\w.\/-]+\.lua)"/g) {
-			my $name = $1;
-			(my $sub = "$run/$name") =~ s{/[^/]+$}{};
-			system('mkdir', '-p', $sub);
-			Linecast->script("-- $name\n", "$run/$name");
-		}
+		Linecast->script($ex->{code}, "$run/linecast.conf");
+		local $ENV{LINECAST_DATADIR} = "$src/lua";
 		chdir $run or die "$run: $!";
-		my $srv = eval { Linecast->start('--config', 'linecast.conf.lua',
+		my $srv = eval { Linecast->start('--config', 'linecast.conf',
 		    @{$ex->{flags}}) };
 		chdir $cwd;
-		ok($srv, "$where: the config file works") or diag($@);
+		ok($srv, "$where: the config file works as pasted") or diag($@);
+		my @named = $ex->{code} =~ /"([\w.\/-]+\.lua)"/g;
+		for my $name (@named) {
+			ok($srv && $srv->log =~ /script \S*\Q$name\E$/m,
+			    "$where: $name is found and loaded");
+		}
 		$srv->stop if $srv;
 		next;
 	}

@@ -29,7 +29,7 @@ my @cmds = (
 	['', undef],
 	['/ping 2', '+PONG 2'],
 	['/join lobby', '+JOIN lobby 2'],
-	['/join ..', '-ERR bad-channel ..'],
+	['/join ..', '-ERR bad-channel ..' . $Linecast::CHANNEL_ALLOWED],
 	['/part room', '+PART room'],
 	['another text line', undef],
 	['/msg bob psst', '+MSG bob'],

@@ -32,7 +32,7 @@ $_->expect('news <pub> //slashes/ stay', 'slashes in /pub text are kept') for @m
 is($p->cmd('/pub'), '-ERR bad-args usage: /pub CHANNEL TEXT', '/pub alone');
 is($p->cmd('/pub news'), '-ERR bad-args usage: /pub CHANNEL TEXT', 'no text');
 for my $bad ('news.*', 'news.>', '>', 'a..b', '-x', '.x') {
-	is($p->cmd("/pub $bad text"), "-ERR bad-channel $bad",
+	is($p->cmd("/pub $bad text"), "-ERR bad-channel $bad$Linecast::CHANNEL_ALLOWED",
 	    "no publishing to $bad");
 }
 $_->expect_none($_->label . ': nothing else') for @m;

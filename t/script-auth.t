@@ -64,11 +64,11 @@ $a->expect("* nick $guest Bob", 'the others see the new name');
 $a->expect_none('and nothing of the password');
 is($g->cmd('/nick BOB'), '+NICK BOB', 'a case change of one\'s own name');
 $a->expect('* nick Bob BOB');
-is($g->cmd('/nick carol secret'), '+NICK carol',
-    'a free name with a password: the password is ignored');
-$a->expect('* nick BOB carol');
+is($g->cmd('/nick carol secret'),
+    '-ERR forbidden carol is not registered: /nick carol takes it',
+    'a password with a name that is not registered: refused, not a login');
 is($g->cmd('/nick dave'), '+NICK dave', 'a free name without one');
-$a->expect('* nick carol dave');
+$a->expect('* nick BOB dave', 'the refused /nick changed nothing');
 is($g->cmd('/nick alice wonderland'), '-ERR name-taken alice',
     'the right password for a name in use');
 is($g->cmd('/nick x'), '+NICK x', 'plain /nick still reaches the core');
@@ -91,6 +91,18 @@ $c->read_hello;
 is($c->name, 'Eve', 'then a free name');
 $a->expect('* join lobby Eve');
 
+# A password with a name that is not registered is no login.
+my $d = $srv->connect(label => 'd');
+$d->expect($PROMPT);
+$d->send('zed secret');
+$d->expect('* login failed: zed is not registered (answer zed alone to take it)',
+    'a password with a free name fails the login');
+$d->expect($PROMPT, 'asked again');
+$d->send('zed');
+$d->read_hello;
+is($d->name, 'zed', 'the name alone takes it');
+$a->expect('* join lobby zed');
+
 # Three failures, and a silent client: refused.
 for my $try (1 .. 2) {
 	$bad->expect('* login failed: bad password for alice');
@@ -103,7 +115,12 @@ is_deeply(\@rest, ['* login failed: bad password for alice',
 ok($bad->is_closed(2), 'and closed');
 $mute->expect('-ERR refused login timeout', 'no answer in time: refused');
 ok($mute->is_closed(2), 'and closed');
-is($a->cmd('/who'), '+WHO lobby Eve alice x', 'the refused never joined');
+is($a->cmd('/who'), '+WHO lobby Eve alice x zed', 'the refused never joined');
+like($srv->log, qr/auth\.lua: login name=alice conn=\d+ addr=127\.0\.0\.1:\d+$/m,
+    'a login is logged, with the address');
+like($srv->log, qr/auth\.lua: bad password name=alice /, 'so is a failure');
+like($srv->log, qr/auth\.lua: login by \/nick name=Bob /, 'and a /nick login');
+unlike($srv->log, qr/wonderland|fix it/, 'never a password');
 is($srv->stop, 0, 'exit 0');
 
 # An explicit file that cannot be read: the script does not load.

@@ -73,10 +73,12 @@ ok(!(grep { /^dev / } @got), 'none in dev, which did not ask')
     or diag explain \@got;
 $a->send('!chime off');
 @got = $a->lines_until(qr/^lobby <bot> chime off:/, 3);
-is($got[-1], 'lobby <bot> chime off: every 1s', '!chime off');
+is($got[-1], 'lobby <bot> chime off: no chimes here (!chime on to start them)',
+    '!chime off says there are none, not how often');
 is_deeply([$a->lines_for(1.5)], [], 'then no more chimes');
 $a->send('!chime');
-$a->expect('lobby <bot> chime off: every 1s', '!chime tells the state');
+$a->expect('lobby <bot> chime off: no chimes here (!chime on to start them)',
+    '!chime tells the state');
 $a->send('!chime maybe');
 $a->expect('lobby <bot> usage: !chime on|off', '!chime with a bad word');
 

@@ -30,13 +30,18 @@ $b->expect('* nick guest1 alice');
 is($b->cmd('/nick bob'), '+NICK bob', 'b is bob');
 $a->expect('* nick guest2 bob');
 
-# /me publishes "* NAME ACTION" to the current channel.
-is($a->cmd('/me waves'), '+ME lobby 1', '/me replies +ME CHANNEL DELIVERED');
-$b->expect('lobby <alice> * alice waves', 'the others see the action');
+# /me tells the other members "* action CHANNEL NAME ACTION", as IRC's
+# action reads: the name once.
+is($a->cmd('/me waves'), '+ME lobby 1', '/me replies +ME CHANNEL TOLD');
+$b->expect('* action lobby alice waves', 'the others see the action');
 is($a->cmd('/ME  jumps around '), '+ME lobby 1', 'any case of /me');
-$b->expect('lobby <alice> * alice jumps around ');
+$b->expect('* action lobby alice jumps around', 'spaces trimmed');
 is($a->cmd('/me'), '-ERR bad-args usage: /me ACTION', '/me needs an action');
+is($a->cmd('/me   '), '-ERR bad-args usage: /me ACTION', 'spaces are none');
 $a->expect_none('alice does not get her own action');
+$b->expect_none('nor bob an empty one');
+is($b->cmd("/me sends \e[2Jescapes"), '+ME lobby 1', 'an action with ESC');
+$a->expect('* action lobby bob sends ?[2Jescapes', 'control bytes become ?');
 
 # /topic: none yet, set, show; the other members are told.
 is($a->cmd('/topic'), '+TOPIC lobby', 'no topic yet');
@@ -108,7 +113,8 @@ like($a->cmd('/seen guest3'), qr/^\+SEEN guest3 \d+s ago$/,
     'the old name was seen when it typed its last line');
 
 # /help knows the script commands.
-my %help = map { $_ => 1 } split / /, $a->cmd('/help');
+$a->send('/help');
+my %help = map { $_ => 1 } split / /, ($a->lines_until(qr/^\+HELP/))[-1];
 ok($help{me} && $help{topic} && $help{seen}, '/help lists me, topic, seen');
 like($a->cmd('/help me'), qr{^\+HELP /me - \S}, '/help me');
 

@@ -53,9 +53,17 @@ is($a->cmd('/pub news heck no'), '+PUB news 1', '/pub to a subscriber');
 $b->expect('news <guest1> **** no', '/pub is masked');
 is($a->cmd('/msg guest2 darn it'), '+MSG guest2', '/msg');
 $b->expect('@guest2 <guest1> **** it', 'private messages are masked');
-# /me of chat.lua publishes through the publish hooks too.
+# chat.lua's /me and /topic reach people as events: masked all the same.
 is($a->cmd('/me says heck'), '+ME lobby 1', '/me with a filter');
-$b->expect('lobby <guest1> * guest1 says ****', '/me is masked');
+$b->expect('* action lobby guest1 says ****', '/me is masked');
+is($a->cmd('/topic what the HECK'), '+TOPIC lobby guest1 what the ****',
+    '/topic is masked, in the reply');
+$b->expect('* topic lobby guest1 what the ****', 'and for the members');
+is($a->cmd('/topic'), '+TOPIC lobby guest1 what the ****',
+    'the topic kept is the masked one');
+is($a->cmd('/TOPIC heckle'), '+TOPIC lobby guest1 heckle',
+    'a word that only starts with one stays');
+$b->expect('* topic lobby guest1 heckle');
 $b->expect_none('nothing more');
 is($srv->stop, 0, 'exit 0');
 

@@ -43,7 +43,7 @@ for my $p ('news.*', 'news.>', '>', '*', '*.x', 'a.*.c', '*.*', 'a.b.>') {
 }
 for my $bad ('news.>.x', '>.x', 'a..b', '.a', 'a.', 'new*', 'ne>', '**',
     '-a', '+a', 'a' x 129) {
-	is($sub->cmd("/sub $bad"), "-ERR bad-channel $bad",
+	is($sub->cmd("/sub $bad"), "-ERR bad-channel $bad$Linecast::CHANNEL_ALLOWED",
 	    'invalid pattern ' . Linecast::show($bad, 40));
 }
 is($sub->cmd('/sub @pub'), '-ERR forbidden inboxes cannot be subscribed',

@@ -3,15 +3,19 @@
  * read through the table of option.c, so an option means the same in
  * either place; flags on the command line override the file.
  */
+#include <ctype.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <lauxlib.h>
 #include <lualib.h>
 
 #include "base/config.h"
+#include "base/log.h"
 #include "base/option.h"
 #include "base/xmalloc.h"
 
@@ -25,6 +29,20 @@ struct config_getopt {
 };
 
 struct config config;
+
+/* The command line, kept for config_reload(). */
+static int	  config_argc;
+static char	**config_argv;
+
+/*
+ * Strings that a reload replaced. A worker thread may be reading one (it
+ * builds lc.config for a fresh state), so they are freed only with the
+ * settings, at exit, once the workers are gone: a few bytes a reload.
+ */
+static char	**config_retired;
+static size_t	  config_nretired;
+
+static void	config_find_scripts(struct config *);
 
 /* Sets the defaults of every setting. */
 void
@@ -55,6 +73,29 @@ config_free(struct config *cfg)
 		free(cfg->scripts[i]);
 	free(cfg->scripts);
 	memset(cfg, 0, sizeof *cfg);
+	if (cfg != &config)
+		return;
+	for (i = 0; i < config_nretired; i++)
+		free(config_retired[i]);
+	free(config_retired);
+	config_retired = NULL;
+	config_nretired = 0;
+}
+
+/* Keeps an option's string out of config_free() until the settings go:
+ * a reload is about to replace it. */
+static void
+config_retire(const struct option_entry *o, struct config *cfg)
+{
+	char	**s;
+
+	if (o->type != OPTION_STRING)
+		return;
+	s = option_field(o, cfg);
+	config_retired = xreallocarray(config_retired, config_nretired + 1,
+	    sizeof *config_retired);
+	config_retired[config_nretired++] = *s;
+	*s = NULL;
 }
 
 /*
@@ -81,7 +122,82 @@ config_add_script(struct config *cfg, const char *path)
 	cfg->scripts[cfg->nscripts++] = xstrdup(path);
 }
 
-/* Checks what no single option can: the default channel's name. */
+/* Names the node after the host and the process: HOST-PID, with what a
+ * node name may not hold replaced by '-'. */
+static void
+config_default_node(struct config *cfg)
+{
+	char	host[64];
+	size_t	i;
+
+	if (gethostname(host, sizeof host) != 0)
+		snprintf(host, sizeof host, "node");
+	host[sizeof host - 1] = '\0';
+	host[40] = '\0';
+	for (i = 0; host[i] != '\0'; i++)
+		if (!isalnum((unsigned char)host[i]) && host[i] != '_')
+			host[i] = '-';
+	xasprintf(&cfg->node, "%s-%ld", host, (long)getpid());
+}
+
+/*
+ * Splits "[ADDR:]PORT" ("[::1]:9100" for IPv6); without ADDR the host is
+ * 127.0.0.1. Returns 0 with *host allocated, or -1.
+ */
+int
+config_split_addr(const char *s, char **host, int *port)
+{
+	const char	*colon = strrchr(s, ':'), *p;
+	size_t		 len;
+	long		 v = 0;
+
+	p = colon != NULL ? colon + 1 : s;
+	if (*p == '\0' || strlen(p) > 5 || strspn(p, "0123456789") !=
+	    strlen(p) || (v = strtol(p, NULL, 10)) > 65535)
+		return (-1);
+	len = colon != NULL ? (size_t)(colon - s) : 0;
+	if (len >= 2 && s[0] == '[' && s[len - 1] == ']') {
+		s++;
+		len -= 2;
+	}
+	if (colon != NULL && len == 0)
+		return (-1);
+	*host = len != 0 ? xstrndup(s, len) : xstrdup("127.0.0.1");
+	*port = (int)v;
+	return (0);
+}
+
+/* Checks that there is something to listen on, and TLS has its files. */
+static int
+config_check_listeners(struct config *cfg, char **cause)
+{
+	char	*host;
+	int	 port;
+
+	if (cfg->port == OPTION_PORT_NONE &&
+	    cfg->tls_port == OPTION_PORT_NONE && cfg->unix_path == NULL) {
+		xasprintf(cause, "--port none leaves nothing to listen on: "
+		    "give --tls-port or --unix");
+		return (-1);
+	}
+	if (cfg->tls_port != OPTION_PORT_NONE &&
+	    (cfg->tls_cert == NULL || cfg->tls_key == NULL)) {
+		xasprintf(cause, "--tls-port needs --tls-cert and --tls-key");
+		return (-1);
+	}
+	if (cfg->metrics != NULL &&
+	    config_split_addr(cfg->metrics, &host, &port) != 0) {
+		xasprintf(cause, "bad value for --metrics: %s (allowed: PORT "
+		    "or ADDR:PORT, a port 0 to 65535)", cfg->metrics);
+		return (-1);
+	}
+	if (cfg->metrics != NULL)
+		free(host);
+	return (0);
+}
+
+/* Checks what no single option can: the default channel's name, the
+ * listeners. */
 static int
 config_check(struct config *cfg, char **cause)
 {
@@ -100,10 +216,20 @@ config_check(struct config *cfg, char **cause)
 	}
 	if (ch[i] != '\0' || i > 128 || strstr(ch, "..") != NULL ||
 	    ch[0] == '.' || (i > 0 && ch[i - 1] == '.')) {
-		xasprintf(cause, "bad --default-channel: %s", ch);
+		xasprintf(cause, "bad value for --default-channel: %s "
+		    "(allowed: a channel, tokens of A-Z a-z 0-9 _ # : - "
+		    "joined by dots, 1 to 128 bytes, not starting with -; "
+		    "or \"\" for none)", ch);
 		return (-1);
 	}
-	return (0);
+	if (cfg->cluster_lease < CONFIG_LEASE_MIN) {
+		xasprintf(cause, "bad value for --cluster-lease: %g (allowed: "
+		    "%g to 3600 seconds)", cfg->cluster_lease, CONFIG_LEASE_MIN);
+		return (-1);
+	}
+	if (cfg->node == NULL)
+		config_default_node(cfg);
+	return (config_check_listeners(cfg, cause));
 }
 
 /* Makes the arrays of getopt_long from the table. */
@@ -155,27 +281,66 @@ config_getopt_entry(int opt)
 	return (NULL);
 }
 
-/* Loads the --config files named on the command line. Returns 0 or -1. */
+/*
+ * Returns the config file read when no --config is given: $LINECAST_CONFIG
+ * if set (empty for none), else the one under $(sysconfdir). NULL if none.
+ */
+const char *
+config_default_file(void)
+{
+	const char	*env = getenv("LINECAST_CONFIG");
+
+	if (env != NULL)
+		return (*env != '\0' ? env : NULL);
+	return (LINECAST_SYSCONFDIR "/linecast/linecast.conf");
+}
+
+/* Returns where the stock scripts are: $LINECAST_DATADIR if set, else
+ * $(pkgdatadir). */
+const char *
+config_data_dir(void)
+{
+	const char	*env = getenv("LINECAST_DATADIR");
+
+	return (env != NULL && *env != '\0' ? env : LINECAST_DATADIR);
+}
+
+/*
+ * Loads the --config files named on the command line or, when there is
+ * none, the default file if it exists. Returns 0 or -1.
+ */
 static int
 config_load_files(struct config *cfg, int argc, char **argv,
     struct config_getopt *g, char **cause)
 {
-	int	opt;
+	const char	*path;
+	int		 opt, given = 0;
 
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, g->shortopts, g->longopts,
 	    NULL)) != -1) {
-		if (opt == 'c' && config_load_file(cfg, optarg, cause) != 0)
+		if (opt != 'c')
+			continue;
+		given = 1;
+		if (config_load_file(cfg, optarg, cause) != 0)
 			return (-1);
 	}
-	return (0);
+	path = config_default_file();
+	if (given || path == NULL || access(path, F_OK) != 0)
+		return (0);
+	return (config_load_file(cfg, path, cause));
 }
 
-/* Runs --help or --version. Returns 1, or 0 for --config (loaded). */
+/* Runs --help, --version or --print-config. Returns 1, or 0 for --config
+ * (loaded). */
 static int
 config_action(const struct option_entry *o)
 {
+	if (strcmp(o->name, "print-config") == 0) {
+		option_print_config(stdout);
+		return (1);
+	}
 	switch (o->flag) {
 	case 'h':
 		option_usage(stdout);
@@ -247,6 +412,8 @@ config_parse_args(struct config *cfg, int argc, char **argv, char **cause)
 	struct config_getopt	g;
 	int			rc;
 
+	config_argc = argc;
+	config_argv = argv;
 	config_getopt_make(&g);
 	rc = config_load_files(cfg, argc, argv, &g, cause);
 	if (rc == 0)
@@ -254,7 +421,104 @@ config_parse_args(struct config *cfg, int argc, char **argv, char **cause)
 	config_getopt_free(&g);
 	if (rc == 0)
 		rc = config_check(cfg, cause);
+	if (rc == 0)
+		config_find_scripts(cfg);
 	return (rc);
+}
+
+/* Returns dir/name if that file exists, else NULL. */
+static char *
+config_try(const char *dir, size_t dirlen, const char *name)
+{
+	char	*path;
+
+	xasprintf(&path, "%.*s/%s", (int)dirlen, dir, name);
+	if (access(path, F_OK) == 0)
+		return (path);
+	free(path);
+	return (NULL);
+}
+
+/*
+ * Finds the scripts named without a '/': in the config file's directory,
+ * then in the stock scripts' (config_data_dir()); a name found in neither stays as it is (the
+ * working directory).
+ */
+static void
+config_find_scripts(struct config *cfg)
+{
+	const char	*file = cfg->config_file, *slash;
+	const char	*datadir = config_data_dir();
+	char		*path;
+	size_t		 i;
+
+	for (i = 0; i < cfg->nscripts; i++) {
+		if (strchr(cfg->scripts[i], '/') != NULL)
+			continue;
+		path = NULL;
+		if (file != NULL && (slash = strrchr(file, '/')) != NULL)
+			path = config_try(file, (size_t)(slash - file),
+			    cfg->scripts[i]);
+		else if (file != NULL)
+			path = config_try(".", 1, cfg->scripts[i]);
+		if (path == NULL)
+			path = config_try(datadir, strlen(datadir),
+			    cfg->scripts[i]);
+		if (path == NULL)
+			continue;
+		free(cfg->scripts[i]);
+		cfg->scripts[i] = path;
+	}
+}
+
+/* Returns 1 if both settings name the same scripts, in the same order. */
+static int
+config_same_scripts(struct config *a, struct config *b)
+{
+	size_t	i;
+
+	if (a->nscripts != b->nscripts)
+		return (0);
+	for (i = 0; i < a->nscripts; i++)
+		if (strcmp(a->scripts[i], b->scripts[i]) != 0)
+			return (0);
+	return (1);
+}
+
+/*
+ * SIGHUP: reads the config file and the command line again. A changed
+ * setting that can change live is applied; one that cannot is logged and
+ * left as it is. Returns 0, or -1 with a cause (nothing changes).
+ */
+int
+config_reload(struct config *cfg, char **cause)
+{
+	const struct option_entry	*o;
+	struct config			 fresh;
+	size_t				 i;
+
+	config_defaults(&fresh);
+	if (config_parse_args(&fresh, config_argc, config_argv, cause) != 0) {
+		config_free(&fresh);
+		return (-1);
+	}
+	for (i = 0; i < option_count; i++) {
+		o = &option_table[i];
+		if (o->type == OPTION_ACTION || option_same(o, cfg, &fresh))
+			continue;
+		if (o->live) {
+			config_retire(o, cfg);
+			option_move(o, cfg, &fresh);
+			log_info("reload: --%s changed", o->name);
+		} else
+			log_warn("reload: --%s changed: it takes a restart, "
+			    "the old value stays", o->name);
+	}
+	if (!config_same_scripts(cfg, &fresh))
+		log_warn("reload: the list of scripts changed: it takes a "
+		    "restart, the old scripts are reloaded");
+	config_free(&fresh);
+	return (0);
 }
 
 /* Applies the table's "scripts" list. Returns 0 or -1. */

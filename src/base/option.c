@@ -10,7 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/config.h"
+#include "base/settings.h"
 #include "base/log.h"
 #include "base/option.h"
 #include "base/xmalloc.h"
@@ -29,6 +29,16 @@ static const char *const option_log_levels[] = {
 	"error", "warn", "info", "debug", NULL
 };
 
+/* In the order of enum log_format. */
+static const char *const option_log_formats[] = {
+	"plain", "json", NULL
+};
+
+/* In the order of enum log_time. */
+static const char *const option_log_times[] = {
+	"auto", "yes", "no", NULL
+};
+
 /*
  * The options, in the order -h prints them. A --config key is the long
  * name with '_' for '-'; lc.config shows a setting under its own name
@@ -41,12 +51,37 @@ const struct option_entry option_table[] = {
 	  .key = "bind", .shown = "bind" },
 	{ .name = "port", .flag = 'p', .type = OPTION_PORT,
 	  OPTION_FIELD(port), .def = "7000", .min = 0, .max = 65535,
-	  .arg = "PORT", .help = "TCP port, 0 = pick a free one",
+	  .arg = "PORT", .help = "TCP port, 0 = a free one, or none",
 	  .key = "port", .shown = "port" },
+	{ .name = "tls-port", .type = OPTION_PORT,
+	  OPTION_FIELD(tls_port), .def = "none", .min = 0, .max = 65535,
+	  .arg = "PORT", .help = "TLS port, 0 = a free one",
+	  .key = "tls_port", .shown = "tls_port" },
+	{ .name = "tls-cert", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_cert), .arg = "FILE",
+	  .help = "PEM certificate chain (re-read on SIGHUP)",
+	  .key = "tls_cert", .live = 1 },
+	{ .name = "tls-key", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_key), .arg = "FILE",
+	  .help = "PEM private key (re-read on SIGHUP)",
+	  .key = "tls_key", .live = 1 },
+	{ .name = "tls-ca", .type = OPTION_STRING,
+	  OPTION_FIELD(tls_ca), .arg = "FILE",
+	  .help = "require client certificates signed by this CA",
+	  .key = "tls_ca", .live = 1 },
+	{ .name = "tls-handshake-timeout", .type = OPTION_SECONDS,
+	  OPTION_FIELD(tls_handshake_timeout), .def = "10", .min = 0,
+	  .max = 3600, .arg = "SECONDS",
+	  .help = "deadline of a TLS handshake",
+	  .key = "tls_handshake_timeout", .live = 1 },
 	{ .name = "unix", .flag = 'u', .type = OPTION_STRING,
 	  OPTION_FIELD(unix_path), .arg = "PATH",
 	  .help = "also listen on a Unix socket",
 	  .key = "unix" },
+	{ .name = "metrics", .type = OPTION_STRING,
+	  OPTION_FIELD(metrics), .arg = "ADDR:PORT",
+	  .help = "serve GET /metrics (PORT alone: on 127.0.0.1)",
+	  .key = "metrics" },
 	{ .name = "config", .flag = 'c', .type = OPTION_ACTION,
 	  .arg = "FILE", .help = "a Lua file returning a table of options" },
 	{ .name = "threads", .flag = 't', .type = OPTION_COUNT,
@@ -56,7 +91,7 @@ const struct option_entry option_table[] = {
 	{ .name = "default-channel", .type = OPTION_STRING,
 	  OPTION_FIELD(default_channel), .def = "lobby", .arg = "NAME",
 	  .help = "joined on connect, \"\" = none",
-	  .key = "default_channel", .shown = "default_channel" },
+	  .key = "default_channel", .shown = "default_channel", .live = 1 },
 	{ .name = "max-line", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_line), .def = "4096", .min = 16, .max = 64 << 20,
 	  .arg = "BYTES", .unit = "bytes", .help = "longest input line",
@@ -65,20 +100,24 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(max_pending), .def = "4M", .min = 1024,
 	  .max = OPTION_NO_MAX, .arg = "BYTES", .unit = "bytes",
 	  .help = "unsent output per client",
-	  .key = "max_pending", .shown = "max_pending" },
+	  .key = "max_pending", .shown = "max_pending", .live = 1 },
 	{ .name = "max-clients", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_clients), .def = "10000", .min = 1,
 	  .max = 10000000, .arg = "N", .help = "connections",
-	  .key = "max_clients", .shown = "max_clients" },
+	  .key = "max_clients", .shown = "max_clients", .live = 1 },
 	{ .name = "max-subs", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_subs), .def = "1000", .min = 0, .max = 10000000,
 	  .arg = "N", .help = "/sub patterns per client",
-	  .key = "max_subs", .shown = "max_subs" },
+	  .key = "max_subs", .shown = "max_subs", .live = 1 },
+	{ .name = "max-joins", .type = OPTION_COUNT,
+	  OPTION_FIELD(max_joins), .def = "100", .min = 0, .max = 10000000,
+	  .arg = "N", .help = "channels joined per client",
+	  .key = "max_joins", .shown = "max_joins" },
 	{ .name = "max-rate", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_rate), .def = "0", .min = 0, .max = 10000000,
 	  .arg = "N", .unit = "lines a second",
 	  .help = "lines/s per client, 0 = unlimited",
-	  .key = "max_rate", .shown = "max_rate" },
+	  .key = "max_rate", .shown = "max_rate", .live = 1 },
 	{ .name = "max-jobs", .type = OPTION_COUNT,
 	  OPTION_FIELD(max_jobs), .def = "1024", .min = 1, .max = 10000000,
 	  .arg = "N", .help = "queued blocking jobs",
@@ -86,7 +125,7 @@ const struct option_entry option_table[] = {
 	{ .name = "slow-consumer", .type = OPTION_CHOICE,
 	  OPTION_FIELD(slow_disconnect), .def = "drop",
 	  .choices = option_slow_consumer, .help = "policy past max-pending",
-	  .key = "slow_consumer", .shown = "slow_consumer" },
+	  .key = "slow_consumer", .shown = "slow_consumer", .live = 1 },
 	{ .name = "script-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(script_timeout), .def = "1", .min = 0, .max = 3600,
 	  .arg = "SECONDS", .help = "abort a hook running longer",
@@ -99,7 +138,7 @@ const struct option_entry option_table[] = {
 	  OPTION_FIELD(blocking_timeout), .def = "30", .min = 0,
 	  .max = 86400, .arg = "SECONDS",
 	  .help = "blocking call deadline, 0 = none",
-	  .key = "blocking_timeout", .shown = "blocking_timeout" },
+	  .key = "blocking_timeout", .shown = "blocking_timeout", .live = 1 },
 	{ .name = "idle-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(idle_timeout), .def = "0", .min = 0,
 	  .max = 86400 * 365, .arg = "SECONDS",
@@ -108,21 +147,54 @@ const struct option_entry option_table[] = {
 	{ .name = "shutdown-timeout", .type = OPTION_SECONDS,
 	  OPTION_FIELD(shutdown_timeout), .def = "5", .min = 0, .max = 3600,
 	  .arg = "SECONDS", .help = "flush deadline on SIGTERM",
-	  .key = "shutdown_timeout", .shown = "shutdown_timeout" },
+	  .key = "shutdown_timeout", .shown = "shutdown_timeout", .live = 1 },
 	{ .name = "echo", .type = OPTION_FLAG, OPTION_FIELD(echo),
 	  .help = "senders get their own messages",
-	  .key = "echo", .shown = "echo" },
+	  .key = "echo", .shown = "echo", .live = 1 },
 	{ .name = "no-presence", .type = OPTION_NOFLAG,
 	  OPTION_FIELD(presence), .help = "no join/part/quit/nick events",
-	  .key = "no_presence", .shown = "presence" },
+	  .key = "no_presence", .shown = "presence", .live = 1 },
+	{ .name = "presence-max", .type = OPTION_COUNT,
+	  OPTION_FIELD(presence_max), .def = "1000", .min = 0,
+	  .max = 10000000, .arg = "N",
+	  .help = "channels silent past N members",
+	  .key = "presence_max", .shown = "presence_max" },
 	{ .name = "allow-control", .type = OPTION_FLAG,
 	  OPTION_FIELD(allow_control),
 	  .help = "do not replace control bytes in messages",
-	  .key = "allow_control", .shown = "allow_control" },
+	  .key = "allow_control", .shown = "allow_control", .live = 1 },
+	{ .name = "cluster", .type = OPTION_STRING, OPTION_FIELD(cluster),
+	  .arg = "URL", .help = "join the cluster on the Redis at URL",
+	  .key = "cluster" },
+	{ .name = "cluster-prefix", .type = OPTION_STRING,
+	  OPTION_FIELD(cluster_prefix), .def = "linecast", .arg = "PREFIX",
+	  .help = "start of its Redis keys",
+	  .key = "cluster_prefix" },
+	{ .name = "node", .type = OPTION_STRING, OPTION_FIELD(node),
+	  .arg = "NAME", .help = "this node's name (default: HOST-PID)",
+	  .key = "node" },
+	{ .name = "cluster-lease", .type = OPTION_SECONDS,
+	  OPTION_FIELD(cluster_lease), .def = "10", .min = 0, .max = 3600,
+	  .arg = "SECONDS", .help = "a node silent this long is dead",
+	  .key = "cluster_lease" },
+	{ .name = "reuseport", .type = OPTION_FLAG, OPTION_FIELD(reuseport),
+	  .help = "let several processes listen on one port",
+	  .key = "reuseport" },
 	{ .name = "log-level", .flag = 'l', .type = OPTION_CHOICE,
 	  OPTION_FIELD(log_level), .def = "info",
 	  .choices = option_log_levels, .help = "least severe level logged",
-	  .key = "log_level" },
+	  .key = "log_level", .live = 1 },
+	{ .name = "log-format", .type = OPTION_CHOICE,
+	  OPTION_FIELD(log_format), .def = "plain",
+	  .choices = option_log_formats, .help = "lines of text, or JSON",
+	  .key = "log_format", .live = 1 },
+	{ .name = "log-time", .type = OPTION_CHOICE,
+	  OPTION_FIELD(log_time), .def = "auto",
+	  .choices = option_log_times,
+	  .help = "timestamps, not under journald",
+	  .key = "log_time", .live = 1 },
+	{ .name = "print-config", .type = OPTION_ACTION,
+	  .help = "print a config file with every option's default" },
 	{ .name = "version", .flag = 'V', .type = OPTION_ACTION,
 	  .help = "print the version" },
 	{ .name = "help", .flag = 'h', .type = OPTION_ACTION,
@@ -257,6 +329,10 @@ option_set_number(const struct option_entry *o, struct config *cfg,
 	unsigned long long	v;
 	int			rc;
 
+	if (o->type == OPTION_PORT && strcmp(value, "none") == 0) {
+		*(int *)option_field(o, cfg) = OPTION_PORT_NONE;
+		return (0);
+	}
 	if (o->type == OPTION_PORT)
 		rc = option_parse_port(value, &v);
 	else
@@ -368,6 +444,8 @@ option_value(const struct option_entry *o, struct config *cfg,
 		v->string = *(char **)field;
 		break;
 	case OPTION_PORT:
+		v->integer = *(int *)field;
+		break;
 	case OPTION_COUNT:
 		v->integer = (long long)option_load_count(o, cfg);
 		break;
@@ -416,6 +494,8 @@ option_allowed(const struct option_entry *o)
 		return (option_join(o->choices, ", ", " or "));
 	if (o->type == OPTION_SECONDS)
 		unit = "seconds";
+	if (o->type == OPTION_PORT)
+		unit = "or none";
 	if (o->max == OPTION_NO_MAX)
 		xasprintf(&s, "at least %llu%s%s", o->min, *unit ? " " : "",
 		    unit);
@@ -465,4 +545,110 @@ option_usage(FILE *f)
 	fprintf(f, "usage: linecast [OPTIONS] [SCRIPT.lua ...]\n");
 	for (i = 0; i < option_count; i++)
 		option_usage_line(f, &option_table[i]);
+}
+
+/* Returns 1 if the option has the same value in both settings. */
+int
+option_same(const struct option_entry *o, struct config *a, struct config *b)
+{
+	struct config_value	va, vb;
+
+	option_value(o, a, &va);
+	option_value(o, b, &vb);
+	if (va.type == CONFIG_STRING) {
+		if (va.string == NULL || vb.string == NULL)
+			return (va.string == vb.string);
+		return (strcmp(va.string, vb.string) == 0);
+	}
+	return (va.integer == vb.integer && va.number == vb.number &&
+	    va.boolean == vb.boolean);
+}
+
+/* Moves the option's value from src to dst; a string changes hands. */
+void
+option_move(const struct option_entry *o, struct config *dst,
+    struct config *src)
+{
+	char	**d, **s, *t;
+
+	if (o->type == OPTION_ACTION)
+		return;
+	if (o->type != OPTION_STRING) {
+		memcpy(option_field(o, dst), option_field(o, src), o->size);
+		return;
+	}
+	d = option_field(o, dst);
+	s = option_field(o, src);
+	t = *d;
+	*d = *s;
+	*s = t;
+}
+
+/* Returns 1 if a default is a plain number, written without quotes. */
+static int
+option_is_number(const struct option_entry *o)
+{
+	const char	*s = o->def;
+
+	if (o->type != OPTION_PORT && o->type != OPTION_COUNT &&
+	    o->type != OPTION_SECONDS)
+		return (0);
+	return (strspn(s, "0123456789.") == strlen(s));
+}
+
+/* Prints one option as a commented line of a config file. */
+static void
+option_print_entry(FILE *f, const struct option_entry *o)
+{
+	char	*allowed = NULL;
+
+	if (o->type != OPTION_STRING && o->type != OPTION_FLAG &&
+	    o->type != OPTION_NOFLAG)
+		allowed = option_allowed(o);
+	fprintf(f, "\t-- %s%s%s\n", o->help, allowed != NULL ? ": " : "",
+	    allowed != NULL ? allowed : "");
+	if (!o->live)
+		fprintf(f, "\t-- (SIGHUP does not change it: restart)\n");
+	if (o->type == OPTION_FLAG || o->type == OPTION_NOFLAG)
+		fprintf(f, "\t-- %s = false,\n", o->key);
+	else if (o->def == NULL)
+		fprintf(f, "\t-- %s = \"%s\",\t(none by default)\n", o->key,
+		    o->arg);
+	else if (option_is_number(o))
+		fprintf(f, "\t-- %s = %s,\n", o->key, o->def);
+	else
+		fprintf(f, "\t-- %s = \"%s\",\n", o->key, o->def);
+	free(allowed);
+}
+
+/*
+ * Prints a config file that names every option with its default, all
+ * commented out: the sample that make install puts in place, made from
+ * the table so that it cannot disagree with it.
+ */
+void
+option_print_config(FILE *f)
+{
+	size_t	i;
+
+	fprintf(f,
+	    "-- linecast.conf: the settings of linecast(1). It is read at\n"
+	    "-- start when no --config FILE is given, and again on SIGHUP.\n"
+	    "-- A Lua file that returns a table; each key is a long option\n"
+	    "-- with '_' for '-'. Every line below is commented out and\n"
+	    "-- shows the default. Flags on the command line override this\n"
+	    "-- file. Made by linecast --print-config.\n"
+	    "return {\n");
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].key != NULL)
+			option_print_entry(f, &option_table[i]);
+	}
+	fprintf(f,
+	    "\t-- Lua scripts to load, in order: a name without a '/' is\n"
+	    "\t-- looked up in this file's directory, then in\n"
+	    "\t-- %s.\n"
+	    "\t-- (SIGHUP reloads them, but a change of the list takes a\n"
+	    "\t-- restart.)\n"
+	    "\t-- scripts = { \"chat.lua\" },\n"
+	    "}\n", LINECAST_DATADIR);
 }

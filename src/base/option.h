@@ -15,7 +15,7 @@ struct config_value;
 
 enum option_type {
 	OPTION_STRING,		/* char *, a copy of the text */
-	OPTION_PORT,		/* int, decimal digits only */
+	OPTION_PORT,		/* int, decimal digits only, or "none" */
 	OPTION_COUNT,		/* int, unsigned int or size_t; k, M suffixes */
 	OPTION_SECONDS,		/* double, a fraction allowed */
 	OPTION_CHOICE,		/* int, the index of one of choices */
@@ -23,6 +23,9 @@ enum option_type {
 	OPTION_NOFLAG,		/* int, 1; the flag (--no-X) clears it */
 	OPTION_ACTION,		/* no setting: --config, --version, --help */
 };
+
+/* A port's value for "none": no listener. */
+#define OPTION_PORT_NONE	(-1)
 
 /* A count with no upper bound worth naming; sums of sizes cannot wrap. */
 #define OPTION_NO_MAX	((unsigned long long)(SIZE_MAX / 4))
@@ -47,6 +50,7 @@ struct option_entry {
 	const char		*help;		/* in -h, after the arg */
 	const char		*key;		/* --config key, or NULL */
 	const char		*shown;		/* in lc.config, or NULL */
+	int			 live;		/* SIGHUP applies a change */
 };
 
 extern const struct option_entry	option_table[];
@@ -61,7 +65,12 @@ void	option_set_flag(const struct option_entry *, struct config *, int);
 void	option_default(const struct option_entry *, struct config *);
 void	option_value(const struct option_entry *, struct config *,
 	    struct config_value *);
+int	option_same(const struct option_entry *, struct config *,
+	    struct config *);
+void	option_move(const struct option_entry *, struct config *,
+	    struct config *);
 char	*option_allowed(const struct option_entry *);
 void	option_usage(FILE *);
+void	option_print_config(FILE *);
 
 #endif

@@ -29,6 +29,21 @@ static const struct {
 	{ "jobs_done", offsetof(struct stats, jobs_done) },
 	{ "jobs_failed", offsetof(struct stats, jobs_failed) },
 	{ "script_memory", offsetof(struct stats, script_memory) },
+	{ "sends_dropped", offsetof(struct stats, sends_dropped) },
+	{ "tls_handshakes", offsetof(struct stats, tls_handshakes) },
+	{ "tls_failed", offsetof(struct stats, tls_failed) },
+};
+
+/* The counters of a cluster, shown after the others when clustered. */
+static const struct {
+	const char	*name;
+	size_t		 offset;
+} stats_cluster_fields[] = {
+	{ "nodes", offsetof(struct stats, nodes) },
+	{ "cluster_in", offsetof(struct stats, cluster_in) },
+	{ "cluster_out", offsetof(struct stats, cluster_out) },
+	{ "cluster_dropped", offsetof(struct stats, cluster_dropped) },
+	{ "cluster_garbage", offsetof(struct stats, cluster_garbage) },
 };
 
 /* Functions that set gauges, called before each read. */
@@ -83,6 +98,14 @@ stats_each(stats_cb cb, void *arg)
 		memcpy(&value, base + stats_fields[i].offset, sizeof value);
 		cb(stats_fields[i].name, value, arg);
 	}
+	if (!stats.clustered)
+		return;
+	for (i = 0; i < sizeof stats_cluster_fields /
+	    sizeof stats_cluster_fields[0]; i++) {
+		memcpy(&value, base + stats_cluster_fields[i].offset,
+		    sizeof value);
+		cb(stats_cluster_fields[i].name, value, arg);
+	}
 }
 
 /* Where stats_render() is writing. */
@@ -126,5 +149,12 @@ stats_render(char *buf, size_t size)
 		return (0);
 	buf[0] = '\0';
 	stats_each(stats_render_one, &out);
+	if (stats.clustered && !out.full) {
+		out.len += (size_t)snprintf(buf + out.len, size - out.len,
+		    " node=%s cluster=%s", stats.node, stats.cluster_up ?
+		    "up" : "down");
+		if (out.len >= size)
+			out.len = size - 1;
+	}
 	return (out.len);
 }

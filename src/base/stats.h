@@ -26,6 +26,19 @@ struct stats {
 	uint64_t	jobs_done;
 	uint64_t	jobs_failed;
 	uint64_t	script_memory;	/* gauge: main Lua state's bytes */
+	uint64_t	sends_dropped;	/* conn:send lines, slow consumers */
+	uint64_t	tls_handshakes;	/* TLS handshakes that finished */
+	uint64_t	tls_failed;	/* that failed or timed out */
+
+	/* In a cluster only (clustered): gauges from the cluster link. */
+	int		clustered;
+	const char	*node;		/* this node's name */
+	uint64_t	cluster_up;
+	uint64_t	nodes;
+	uint64_t	cluster_in;
+	uint64_t	cluster_out;
+	uint64_t	cluster_dropped;
+	uint64_t	cluster_garbage;
 };
 
 extern struct stats stats;

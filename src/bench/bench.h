@@ -11,6 +11,10 @@
  * nothing per message and records latencies in a fixed log-linear
  * histogram, so that the client is not what is being measured.
  *
+ * The publishers may connect to another node of a cluster than the
+ * subscribers (--pub-port); publishing then waits until every subscriber
+ * has heard a probe sent through that node.
+ *
  * The files: options.c (the command line), workload.c (who publishes and
  * who receives where), client.c (connections and the receive loop),
  * proto_*.c (each broker's protocol), pub.c and rcv.c (the two ends of a
@@ -31,6 +35,7 @@
 
 struct event;
 struct event_base;
+struct ssl_st;
 
 #define BENCH_NAME		"linecast-bench"
 #define BENCH_READ_SIZE		(256 * 1024)	/* one read() at most */
@@ -40,6 +45,7 @@ struct event_base;
 #define BENCH_CONNECTING_MAX	256	/* handshakes in flight */
 #define BENCH_TICK_US		1000	/* pacing timer for --rate */
 #define BENCH_CHECK_US		200000	/* progress watchdog */
+#define BENCH_PROBE_US		10000	/* --pub-port: probe interval */
 #define BENCH_HEAD_MAX		64	/* "ID.SEQ.TIME." */
 #define BENCH_ERRORS_LOGGED	5
 
@@ -58,6 +64,7 @@ enum bench_proto {
 
 enum bench_phase {
 	BENCH_SETUP,		/* connecting and subscribing */
+	BENCH_SYNC,		/* --pub-port: probing until all hear */
 	BENCH_WARMUP,		/* publishing, not measured */
 	BENCH_MEASURE,		/* publishing, measured */
 	BENCH_DRAIN,		/* publishing done, waiting for the tail */
@@ -86,6 +93,8 @@ struct bench_options {
 	enum bench_proto	 proto;
 	const char		*host;
 	u_int			 port;
+	const char		*pub_host;	/* publishers', or NULL */
+	u_int			 pub_port;	/* publishers', or 0 */
 	u_int			 publishers;
 	u_int			 subscribers;
 	u_int			 connections;
@@ -99,6 +108,7 @@ struct bench_options {
 	u_int			 window;
 	long			 pid;		/* the broker's, or 0 */
 	int			 json;
+	int			 tls;		/* --tls */
 	const char		*channel;
 };
 
@@ -131,7 +141,8 @@ struct bench_pub {
 /*
  * One receiving connection. next[slot] is the sequence number expected next
  * from each publisher of its room; a higher one counts the skipped ones as
- * gaps, a lower one is out of order. It lives in bench.rcvs and owns next.
+ * gaps, a lower one is out of order. synced is set by the first probe it
+ * hears (--pub-port). It lives in bench.rcvs and owns next.
  */
 struct bench_rcv {
 	struct bench_client	*client;
@@ -141,6 +152,7 @@ struct bench_rcv {
 	uint64_t		 gaps;
 	uint64_t		 out_of_order;
 	uint64_t		 dropped;	/* reported by the broker */
+	int			 synced;
 };
 
 /*
@@ -151,6 +163,8 @@ struct bench_rcv {
  */
 struct bench_client {
 	int			 fd;
+	struct ssl_st		*ssl;		/* --tls, or NULL */
+	int			 tls_handshaking;
 	u_int			 index;
 	enum bench_state	 state;
 	struct event		*ev_read;
@@ -193,6 +207,9 @@ struct bench {
 	struct event_base	*base;
 	struct sockaddr_storage	 addr;
 	socklen_t		 addrlen;
+	struct sockaddr_storage	 pub_addr;	/* --pub-host, --pub-port */
+	socklen_t		 pub_addrlen;
+	int			 split;		/* publishers elsewhere */
 
 	struct bench_client	*clients;
 	u_int			 nclients;
@@ -203,12 +220,14 @@ struct bench {
 	u_int			 npubs_done;
 	struct bench_rcv	*rcvs;
 	u_int			 nrcvs;
+	u_int			 nsynced;	/* receivers with a probe */
 	char			**rooms;	/* channel of each room */
 	u_int			 nrooms;
 
 	enum bench_phase	 phase;
 	uint64_t		 t_setup;	/* first connect */
 	uint64_t		 t_start;	/* every connection ready */
+	uint64_t		 t_publish;	/* publishing began */
 	uint64_t		 t_measure;
 	uint64_t		 t_pub_end;
 	uint64_t		 t_last;	/* last measured delivery */
@@ -231,6 +250,7 @@ struct bench {
 	struct event		*ev_tick;
 	struct event		*ev_phase;
 	struct event		*ev_check;
+	struct event		*ev_probe;
 
 	uint64_t		 cpu_start;
 	uint64_t		 cpu_end;
@@ -244,6 +264,7 @@ struct bench {
 struct bench_result {
 	double		 seconds;
 	double		 connect_seconds;
+	double		 sync_seconds;	/* --pub-port: probing */
 	uint64_t	 published;
 	uint64_t	 delivered;
 	uint64_t	 expected;
@@ -287,6 +308,15 @@ void	bench_client_sendf(struct bench_client *, const char *, ...)
 void	bench_client_error(struct bench_client *, const char *, size_t);
 void	bench_client_ready(struct bench_client *);
 
+/* tls.c */
+void	bench_tls_init(void);
+void	bench_tls_start(struct bench_client *);
+void	bench_tls_free(struct bench_client *);
+int	bench_tls_handshake(struct bench_client *, int *);
+ssize_t	bench_tls_read(struct bench_client *, void *, size_t);
+ssize_t	bench_tls_write(struct bench_client *, const void *, size_t);
+int	bench_tls_pending(struct bench_client *);
+
 /* proto_linecast.c, proto_redis.c, proto_nats.c */
 extern const struct bench_proto_ops bench_proto_linecast_ops;
 extern const struct bench_proto_ops bench_proto_redis_ops;
@@ -294,6 +324,7 @@ extern const struct bench_proto_ops bench_proto_nats_ops;
 
 /* pub.c */
 void	bench_pub_run(struct bench_pub *);
+void	bench_pub_probe(struct bench_pub *);
 void	bench_pub_done(struct bench_pub *);
 
 /* rcv.c */
@@ -303,6 +334,7 @@ void	bench_rcv_msg(struct bench_client *, const char *, size_t, uint64_t);
 void	bench_run_loop(void);
 void	bench_run_free(void);
 void	bench_run_ready(void);
+void	bench_run_synced(void);
 void	bench_run_drain(void);
 void	bench_run_finish(void);
 void	bench_run_fail(const char *, ...)

@@ -28,24 +28,57 @@
 
 static void	bench_client_read_cb(evutil_socket_t, short, void *);
 static void	bench_client_write_cb(evutil_socket_t, short, void *);
+static void	bench_client_tls_step(struct bench_client *);
 
-/* Resolves the broker's address. */
-void
-bench_client_resolve(void)
+/* Resolves host and port into addr and *len, or exits. */
+static void
+bench_client_lookup(const char *host, u_int port,
+    struct sockaddr_storage *addr, socklen_t *len)
 {
 	struct addrinfo	 hints, *res;
-	char		 port[16];
+	char		 service[16];
 	int		 error;
 
 	memset(&hints, 0, sizeof hints);
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
-	snprintf(port, sizeof port, "%u", bench.opt.port);
-	if ((error = getaddrinfo(bench.opt.host, port, &hints, &res)) != 0)
-		fatalx("%s: %s", bench.opt.host, gai_strerror(error));
-	memcpy(&bench.addr, res->ai_addr, res->ai_addrlen);
-	bench.addrlen = res->ai_addrlen;
+	snprintf(service, sizeof service, "%u", port);
+	if ((error = getaddrinfo(host, service, &hints, &res)) != 0)
+		fatalx("%s: %s", host, gai_strerror(error));
+	memcpy(addr, res->ai_addr, res->ai_addrlen);
+	*len = res->ai_addrlen;
 	freeaddrinfo(res);
+}
+
+/* Resolves the broker's address, and the publishers' if they go to
+ * another node. */
+void
+bench_client_resolve(void)
+{
+	bench_client_lookup(bench.opt.host, bench.opt.port, &bench.addr,
+	    &bench.addrlen);
+	if (bench.split)
+		bench_client_lookup(bench.opt.pub_host, bench.opt.pub_port,
+		    &bench.pub_addr, &bench.pub_addrlen);
+}
+
+/* Returns 1 if client c connects to the publishers' node, which holds the
+ * connections that only publish. */
+static int
+bench_client_is_remote(const struct bench_client *c)
+{
+	return (bench.split && c->pub != NULL && c->rcv == NULL);
+}
+
+/* Sets *host and *port to where client c connects. */
+static void
+bench_client_peer(const struct bench_client *c, const char **host,
+    u_int *port)
+{
+	*host = bench_client_is_remote(c) ? bench.opt.pub_host :
+	    bench.opt.host;
+	*port = bench_client_is_remote(c) ? bench.opt.pub_port :
+	    bench.opt.port;
 }
 
 /* Raises the open-file limit to the hard limit; exits if it stays below
@@ -78,6 +111,7 @@ bench_client_close(struct bench_client *c, int reset)
 	if (c->ev_write != NULL)
 		event_free(c->ev_write);
 	c->ev_read = c->ev_write = NULL;
+	bench_tls_free(c);
 	if (c->fd != -1) {
 		if (reset)
 			setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &lg,
@@ -109,8 +143,15 @@ bench_client_flush(struct bench_client *c)
 {
 	ssize_t	n;
 
+	if (c->tls_handshaking)
+		return (0);
 	while (c->out_off < c->out_len) {
-		n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		if (c->ssl != NULL)
+			n = bench_tls_write(c, c->out + c->out_off,
+			    c->out_len - c->out_off);
+		else
+			n = write(c->fd, c->out + c->out_off,
+			    c->out_len - c->out_off);
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && errno == EAGAIN) {
@@ -162,7 +203,8 @@ bench_client_sendf(struct bench_client *c, const char *fmt, ...)
 void
 bench_client_error(struct bench_client *c, const char *line, size_t len)
 {
-	if (bench.phase == BENCH_SETUP || bench.phase == BENCH_HOLD) {
+	if (bench.phase == BENCH_SETUP || bench.phase == BENCH_SYNC ||
+	    bench.phase == BENCH_HOLD) {
 		bench_run_fail("connection %u: %.*s", c->index,
 		    (int)(len > 200 ? 200 : len), line);
 		return;
@@ -177,7 +219,9 @@ void
 bench_client_connect_more(void)
 {
 	struct bench_client	*c;
-	int			 one = 1;
+	const char		*host;
+	u_int			 port;
+	int			 one = 1, remote;
 
 	while (bench.nstarted < bench.nclients && bench.phase == BENCH_SETUP &&
 	    bench.nstarted - bench.nready < BENCH_CONNECTING_MAX) {
@@ -194,35 +238,69 @@ bench_client_connect_more(void)
 		    bench_client_read_cb, c);
 		c->ev_write = event_new(bench.base, c->fd,
 		    EV_WRITE | EV_PERSIST, bench_client_write_cb, c);
-		if (connect(c->fd, (struct sockaddr *)&bench.addr,
-		    bench.addrlen) == -1 && errno != EINPROGRESS) {
-			bench_run_fail("connect to %s:%u: %s", bench.opt.host,
-			    bench.opt.port, strerror(errno));
+		remote = bench_client_is_remote(c);
+		if (connect(c->fd, (struct sockaddr *)(remote ?
+		    &bench.pub_addr : &bench.addr), remote ?
+		    bench.pub_addrlen : bench.addrlen) == -1 &&
+		    errno != EINPROGRESS) {
+			bench_client_peer(c, &host, &port);
+			bench_run_fail("connect to %s:%u: %s", host, port,
+			    strerror(errno));
 			return;
 		}
 		event_add(c->ev_write, NULL);
 	}
 }
 
+/* Goes on with a --tls client's TLS handshake; once it is done, the
+ * protocol's starts. */
+static void
+bench_client_tls_step(struct bench_client *c)
+{
+	int	write = 0, rc;
+
+	if ((rc = bench_tls_handshake(c, &write)) == -1) {
+		bench_client_fail(c, "TLS handshake failed");
+		return;
+	}
+	if (rc == 0) {
+		if (write)
+			event_add(c->ev_write, NULL);
+		return;
+	}
+	c->tls_handshaking = 0;
+	event_del(c->ev_write);
+	bench.ops->connected(c);
+}
+
 /* Finishes a connect(): starts the protocol's handshake. */
 static void
 bench_client_connected(struct bench_client *c)
 {
-	int		err = 0;
-	socklen_t	len = sizeof err;
-	char		why[256];
+	int		 err = 0;
+	socklen_t	 len = sizeof err;
+	char		 why[256];
+	const char	*host;
+	u_int		 port;
 
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1)
 		err = errno;
 	if (err != 0) {
-		snprintf(why, sizeof why, "connect to %s:%u: %s",
-		    bench.opt.host, bench.opt.port, strerror(err));
+		bench_client_peer(c, &host, &port);
+		snprintf(why, sizeof why, "connect to %s:%u: %s", host, port,
+		    strerror(err));
 		bench_client_fail(c, why);
 		return;
 	}
 	event_del(c->ev_write);
 	c->state = BENCH_HANDSHAKE;
 	event_add(c->ev_read, NULL);
+	if (bench.opt.tls) {
+		bench_tls_start(c);
+		c->tls_handshaking = 1;
+		bench_client_tls_step(c);
+		return;
+	}
 	bench.ops->connected(c);
 }
 
@@ -278,10 +356,18 @@ bench_client_read_cb(evutil_socket_t fd, short events, void *arg)
 	ssize_t			 n;
 
 	(void)events;
+	if (c->tls_handshaking) {
+		bench_client_tls_step(c);
+		return;
+	}
 	if (c->carry_len != 0)
 		memcpy(bench.rbuf, c->carry, c->carry_len);
-	n = read(fd, bench.rbuf + c->carry_len,
-	    bench.rbuf_size - c->carry_len);
+	if (c->ssl != NULL)
+		n = bench_tls_read(c, bench.rbuf + c->carry_len,
+		    bench.rbuf_size - c->carry_len);
+	else
+		n = read(fd, bench.rbuf + c->carry_len,
+		    bench.rbuf_size - c->carry_len);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -291,6 +377,8 @@ bench_client_read_cb(evutil_socket_t fd, short events, void *arg)
 	}
 	bench_client_lines(c, bench.rbuf, c->carry_len + (size_t)n,
 	    bench_now());
+	if (c->state != BENCH_CLOSED && bench_tls_pending(c))
+		event_active(c->ev_read, EV_READ, 1);
 }
 
 /* Finishes a connect, or writes pending output and publishes more. */
@@ -303,6 +391,11 @@ bench_client_write_cb(evutil_socket_t fd, short events, void *arg)
 	(void)events;
 	if (c->state == BENCH_CONNECTING) {
 		bench_client_connected(c);
+		return;
+	}
+	if (c->tls_handshaking) {
+		event_del(c->ev_write);
+		bench_client_tls_step(c);
 		return;
 	}
 	if (c->state == BENCH_CLOSED || bench_client_flush(c) != 1)

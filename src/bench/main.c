@@ -21,6 +21,8 @@ main(int argc, char **argv)
 	bench_workload_setup();
 	bench_client_nofile(bench.nclients + 64);
 	bench_client_resolve();
+	if (bench.opt.tls)
+		bench_tls_init();
 	bench_run_loop();
 	status = bench_report();
 	bench_workload_free();

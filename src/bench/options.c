@@ -51,6 +51,11 @@ static const char bench_options_help[] =
 "  -H, --host HOST        broker address (default 127.0.0.1)\n"
 "  -p, --port PORT        broker port (default 7000 linecast, 6379 redis,\n"
 "                         4222 nats)\n"
+"      --pub-host HOST    publishers' broker, another node of the same\n"
+"                         cluster (fanout, rate; default --host)\n"
+"      --pub-port PORT    publishers' broker port (default --port): the\n"
+"                         run starts once every subscriber hears a probe\n"
+"                         sent through it\n"
 "      --proto PROTO      linecast, redis or nats (default linecast)\n"
 "  -P, --publishers N     publishing connections (fanout, rate)\n"
 "  -S, --subscribers N    subscribed connections (fanout, rate)\n"
@@ -70,12 +75,15 @@ static const char bench_options_help[] =
 "      --warmup SECONDS   publish this long before measuring (default 0)\n"
 "      --channel NAME     the channel, or the prefix of the room channels\n"
 "                         (default bench)\n"
-"      --pid PID          the broker's process: report its CPU use, its CPU\n"
-"                         time per delivery and its RSS (from /proc), and\n"
-"                         RSS per connection for conns\n"
+"      --pid PID          the broker's process (the subscribers' with\n"
+"                         --pub-port): report its CPU use, its CPU time\n"
+"                         per delivery and its RSS (from /proc), and RSS\n"
+"                         per connection for conns\n"
 "      --timeout SECONDS  give up when nothing moves this long; missing\n"
 "                         messages are counted after it (default 10)\n"
 "      --json             print one JSON object instead of the table\n"
+"      --tls              connect with TLS (linecast's --tls-port; the\n"
+"                         certificate is not checked)\n"
 "  -V, --version          print the version and exit\n"
 "  -h, --help             print this and exit\n"
 "\n"
@@ -174,6 +182,22 @@ bench_options_proto(const char *s)
 	    "nats)", s);
 }
 
+/* Fills in the publishers' node from the subscribers' for what
+ * --pub-host and --pub-port leave out, if either is given. */
+static void
+bench_options_split(struct bench_options *o)
+{
+	if (o->pub_host == NULL && o->pub_port == 0)
+		return;
+	if (o->workload != BENCH_FANOUT && o->workload != BENCH_RATE)
+		bench_options_usage_error("--pub-host and --pub-port apply to "
+		    "fanout and rate");
+	if (o->pub_host == NULL)
+		o->pub_host = o->host;
+	if (o->pub_port == 0)
+		o->pub_port = o->port;
+}
+
 /* Fills in what the command line left to the workload's defaults and
  * checks what it gave. */
 static void
@@ -204,6 +228,7 @@ bench_options_defaults(struct bench_options *o, int seconds_set, int rate_set)
 		    "connections");
 	if (o->seconds <= 0 && o->messages == 0)
 		bench_options_usage_error("-T wants more than 0 seconds");
+	bench_options_split(o);
 }
 
 /* Long options without a short form. */
@@ -214,11 +239,16 @@ enum bench_longopt {
 	BENCH_OPT_WARMUP,
 	BENCH_OPT_CHANNEL,
 	BENCH_OPT_TIMEOUT,
+	BENCH_OPT_TLS,
+	BENCH_OPT_PUB_HOST,
+	BENCH_OPT_PUB_PORT,
 };
 
 static const struct option bench_options_long[] = {
 	{ "host", required_argument, NULL, 'H' },
 	{ "port", required_argument, NULL, 'p' },
+	{ "pub-host", required_argument, NULL, BENCH_OPT_PUB_HOST },
+	{ "pub-port", required_argument, NULL, BENCH_OPT_PUB_PORT },
 	{ "proto", required_argument, NULL, BENCH_OPT_PROTO },
 	{ "publishers", required_argument, NULL, 'P' },
 	{ "subscribers", required_argument, NULL, 'S' },
@@ -234,6 +264,7 @@ static const struct option bench_options_long[] = {
 	{ "pid", required_argument, NULL, BENCH_OPT_PID },
 	{ "timeout", required_argument, NULL, BENCH_OPT_TIMEOUT },
 	{ "json", no_argument, NULL, BENCH_OPT_JSON },
+	{ "tls", no_argument, NULL, BENCH_OPT_TLS },
 	{ "version", no_argument, NULL, 'V' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 }
@@ -246,6 +277,10 @@ bench_options_count(int ch, const char *arg, struct bench_options *o)
 	switch (ch) {
 	case 'p':
 		o->port = (u_int)bench_options_number("-p", arg, 1, 65535);
+		break;
+	case BENCH_OPT_PUB_PORT:
+		o->pub_port = (u_int)bench_options_number("--pub-port", arg, 1,
+		    65535);
 		break;
 	case 'P':
 		o->publishers = (u_int)bench_options_number("-P", arg, 1,
@@ -308,6 +343,9 @@ bench_options_one(int ch, char **argv, struct bench_options *o, int set[2])
 	case 'H':
 		o->host = optarg;
 		break;
+	case BENCH_OPT_PUB_HOST:
+		o->pub_host = optarg;
+		break;
 	case BENCH_OPT_PROTO:
 		o->proto = bench_options_proto(optarg);
 		break;
@@ -335,6 +373,9 @@ bench_options_one(int ch, char **argv, struct bench_options *o, int set[2])
 		break;
 	case BENCH_OPT_JSON:
 		o->json = 1;
+		break;
+	case BENCH_OPT_TLS:
+		o->tls = 1;
 		break;
 	case 'V':
 		printf("%s %s\n", BENCH_NAME, PACKAGE_VERSION);

@@ -43,15 +43,16 @@ bench_pub_head(char *dst, u_int id, uint64_t seq, uint64_t now)
 	return (n);
 }
 
-/* Writes one publish command for the publisher's next message to dst.
- * Returns its length. */
+/* Writes to dst the publisher's command for message seq of publisher id
+ * (its own id, or a probe's). Returns its length. */
 static size_t
-bench_pub_format(struct bench_pub *pub, char *dst, uint64_t now)
+bench_pub_format(struct bench_pub *pub, char *dst, u_int id, uint64_t seq,
+    uint64_t now)
 {
 	char	 head[BENCH_HEAD_MAX];
 	size_t	 hlen, plen, n, eol;
 
-	hlen = bench_pub_head(head, pub->id, pub->sent, now);
+	hlen = bench_pub_head(head, id, seq, now);
 	plen = hlen > bench.opt.payload ? hlen : bench.opt.payload;
 	memcpy(dst, pub->prefix, pub->prefix_len);
 	n = pub->prefix_len;
@@ -92,7 +93,8 @@ bench_pub_fill(struct bench_pub *pub, uint64_t now)
 	if (pub->receivers != 0 && upto > pub->low + bench.opt.window)
 		upto = pub->low + bench.opt.window;
 	while (pub->sent < upto && c->out_len + bench.msg_max <= c->out_size) {
-		c->out_len += bench_pub_format(pub, c->out + c->out_len, now);
+		c->out_len += bench_pub_format(pub, c->out + c->out_len,
+		    pub->id, pub->sent, now);
 		pub->sent++;
 		bench.sent++;
 		bench.expected += pub->receivers;
@@ -122,4 +124,19 @@ bench_pub_run(struct bench_pub *pub)
 			return;
 	}
 	event_add(c->ev_write, NULL);	/* the rest on the next turn */
+}
+
+/* Sends one probe, a message from no publisher (its id is the number of
+ * publishers), which tells a receiver that hears it that the publishers'
+ * node reaches it. */
+void
+bench_pub_probe(struct bench_pub *pub)
+{
+	struct bench_client	*c = pub->client;
+
+	if (c->state != BENCH_READY || c->out_len + bench.msg_max > c->out_size)
+		return;
+	c->out_len += bench_pub_format(pub, c->out + c->out_len, bench.npubs,
+	    0, bench_now());
+	bench_client_flush(c);
 }

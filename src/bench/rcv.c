@@ -54,6 +54,18 @@ bench_rcv_passed(struct bench_pub *pub, uint64_t from, uint64_t to)
 	}
 }
 
+/* Takes a probe: the receiver hears the publishers' node; publishing
+ * starts once every receiver does. Probes after the first are ignored. */
+static void
+bench_rcv_probe(struct bench_rcv *rcv)
+{
+	if (rcv->synced)
+		return;
+	rcv->synced = 1;
+	if (++bench.nsynced == bench.nrcvs)
+		bench_run_synced();
+}
+
 /* Takes one delivered payload: order, loss, latency. */
 void
 bench_rcv_msg(struct bench_client *c, const char *p, size_t len, uint64_t now)
@@ -61,10 +73,16 @@ bench_rcv_msg(struct bench_client *c, const char *p, size_t len, uint64_t now)
 	struct bench_rcv	*rcv = c->rcv;
 	struct bench_pub	*pub;
 	uint64_t		 f[3], next;
+	int			 parsed;
 
 	if (rcv == NULL || c->state != BENCH_READY)
 		return;
-	if (bench_rcv_parse(p, len, f, 2) != 0 || f[0] >= bench.npubs) {
+	parsed = bench_rcv_parse(p, len, f, 2);
+	if (parsed == 0 && f[0] == bench.npubs && bench.split) {
+		bench_rcv_probe(rcv);
+		return;
+	}
+	if (parsed != 0 || f[0] >= bench.npubs) {
 		bench_client_error(c, p, len);
 		return;
 	}

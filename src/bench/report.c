@@ -108,6 +108,9 @@ bench_report_result(struct bench_result *r)
 	if (bench.t_start != 0)
 		r->connect_seconds = (double)(bench.t_start - bench.t_setup) /
 		    1e9;
+	if (bench.split && bench.t_publish != 0)
+		r->sync_seconds = (double)(bench.t_publish - bench.t_start) /
+		    1e9;
 	bench_report_losses(r);
 	bench_report_rates(r);
 	bench_report_cpu(r);
@@ -134,8 +137,11 @@ bench_report_shape(FILE *f)
 {
 	const struct bench_options	*o = &bench.opt;
 
-	fprintf(f, "%s, %s at %s:%u: ", bench_workloads[o->workload],
+	fprintf(f, "%s, %s at %s:%u", bench_workloads[o->workload],
 	    bench.ops->name, o->host, o->port);
+	if (bench.split)
+		fprintf(f, " (publishers at %s:%u)", o->pub_host, o->pub_port);
+	fprintf(f, ": ");
 	switch (o->workload) {
 	case BENCH_FANOUT:
 	case BENCH_RATE:
@@ -210,6 +216,9 @@ bench_report_table(const struct bench_result *r)
 	}
 	printf("  connected    %u connections in %.2f s\n", bench.nready,
 	    r->connect_seconds);
+	if (bench.split && bench.t_publish != 0)
+		printf("  synced       every subscriber heard the publishers' "
+		    "node in %.2f s\n", r->sync_seconds);
 	if (bench.opt.workload != BENCH_CONNS)
 		bench_report_flow(r);
 	if (bench.opt.pid != 0)
@@ -263,12 +272,15 @@ bench_report_json(const struct bench_result *r)
 	printf("{\"workload\":\"%s\",\"proto\":\"%s\",\"host\":",
 	    bench_workloads[o->workload], bench.ops->name);
 	bench_report_json_string(o->host);
-	printf(",\"port\":%u,\"publishers\":%u,\"subscribers\":%u,"
+	printf(",\"port\":%u,\"pub_host\":", o->port);
+	bench_report_json_string(bench.split ? o->pub_host : o->host);
+	printf(",\"pub_port\":%u,\"publishers\":%u,\"subscribers\":%u,"
 	    "\"connections\":%u,\"channels\":%u,\"payload_bytes\":%zu,"
 	    "\"window\":%u,\"rate_target\":%.0f,\"warmup_s\":%.3f,"
-	    "\"connect_s\":%.3f,\"seconds\":%.3f,", o->port, bench.npubs,
-	    bench.nrcvs, bench.nclients, bench.nrooms, o->payload, o->window,
-	    o->rate, o->warmup, r->connect_seconds, r->seconds);
+	    "\"connect_s\":%.3f,\"sync_s\":%.3f,\"seconds\":%.3f,",
+	    bench.split ? o->pub_port : o->port, bench.npubs, bench.nrcvs,
+	    bench.nclients, bench.nrooms, o->payload, o->window, o->rate,
+	    o->warmup, r->connect_seconds, r->sync_seconds, r->seconds);
 	printf("\"published\":%" PRIu64 ",\"delivered\":%" PRIu64
 	    ",\"expected\":%" PRIu64 ",\"published_per_s\":%.0f,"
 	    "\"delivered_per_s\":%.0f,", r->published, r->delivered,

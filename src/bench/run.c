@@ -1,7 +1,8 @@
 /*
- * The phases of a linecast-bench run: setup, warmup, measure, drain (or
- * hold for conns), done; the pacing timer for --rate and the watchdog that
- * ends a run in which nothing moves.
+ * The phases of a linecast-bench run: setup, sync (with --pub-port),
+ * warmup, measure, drain (or hold for conns), done; the probe timer of
+ * sync, the pacing timer for --rate and the watchdog that ends a run in
+ * which nothing moves.
  */
 #include <sys/types.h>
 #include <sys/time.h>
@@ -40,7 +41,7 @@ bench_run_tick_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	elapsed = (double)(bench_now() - bench.t_start) / 1e9;
+	elapsed = (double)(bench_now() - bench.t_publish) / 1e9;
 	each = bench.opt.rate / bench.npubs;
 	for (i = 0; i < bench.npubs; i++) {
 		pub = &bench.pubs[i];
@@ -99,6 +100,7 @@ bench_run_start(void)
 	struct timeval	tv;
 	u_int		i;
 
+	bench.t_publish = bench_now();
 	for (i = 0; i < bench.npubs; i++) {
 		bench.pubs[i].target = bench.opt.rate > 0 ? 0 : UINT64_MAX;
 		bench.pubs[i].limit = UINT64_MAX;
@@ -118,14 +120,52 @@ bench_run_start(void)
 		bench_pub_run(&bench.pubs[i]);
 }
 
-/* Every connection is ready: holds them open (conns) or starts
- * publishing. */
+/* Sends a probe from the first publisher while some receiver has not
+ * heard one. */
+static void
+bench_run_probe_cb(evutil_socket_t fd, short events, void *arg)
+{
+	(void)fd;
+	(void)events;
+	(void)arg;
+	bench_pub_probe(&bench.pubs[0]);
+}
+
+/* Starts probing: a subscription made on one node may reach the
+ * publishers' node later, and what they send before it does is lost. */
+static void
+bench_run_sync(void)
+{
+	struct timeval	tv = bench_run_timeval(BENCH_PROBE_US / 1e6);
+
+	bench.phase = BENCH_SYNC;
+	event_add(bench.ev_probe, &tv);
+	bench_pub_probe(&bench.pubs[0]);
+}
+
+/* Every receiver has heard a probe: starts publishing. */
+void
+bench_run_synced(void)
+{
+	if (bench.phase != BENCH_SYNC)
+		return;
+	event_del(bench.ev_probe);
+	bench_run_start();
+}
+
+/* Every connection is ready: holds them open (conns), probes the way from
+ * the publishers' node (--pub-port) or starts publishing. */
 void
 bench_run_ready(void)
 {
 	struct timeval	tv;
 
 	bench.t_start = bench_now();
+	if (bench.opt.workload != BENCH_CONNS && bench.split &&
+	    bench.nrcvs > 0) {
+		bench_run_sync();
+		return;
+	}
 	if (bench.opt.workload != BENCH_CONNS) {
 		bench_run_start();
 		return;
@@ -230,7 +270,7 @@ bench_run_check_cb(evutil_socket_t fd, short events, void *arg)
 	(void)fd;
 	(void)events;
 	(void)arg;
-	mark = bench.nready + bench.sent + bench.accounted;
+	mark = bench.nready + bench.nsynced + bench.sent + bench.accounted;
 	if (mark != bench.progress || bench.phase == BENCH_HOLD) {
 		bench.progress = mark;
 		bench.t_progress = now;
@@ -244,6 +284,10 @@ bench_run_check_cb(evutil_socket_t fd, short events, void *arg)
 		bench_run_fail("%u of %u connections ready after %.0f s "
 		    "without progress", bench.nready, bench.nclients,
 		    bench.opt.timeout);
+	else if (bench.phase == BENCH_SYNC)
+		bench_run_fail("%u of %u subscribers heard the publishers' "
+		    "node after %.0f s without progress", bench.nsynced,
+		    bench.nrcvs, bench.opt.timeout);
 	else
 		bench_run_fail("no progress for %.0f s", bench.opt.timeout);
 }
@@ -261,6 +305,8 @@ bench_run_loop(void)
 	bench.ev_phase = evtimer_new(bench.base, bench_run_phase_cb, NULL);
 	bench.ev_check = event_new(bench.base, -1, EV_PERSIST,
 	    bench_run_check_cb, NULL);
+	bench.ev_probe = event_new(bench.base, -1, EV_PERSIST,
+	    bench_run_probe_cb, NULL);
 	event_add(bench.ev_check, &tv);
 	bench.rss_before = bench.rss_after = -1;
 	bench.broker_cpu_start = bench.broker_cpu_end = -1;
@@ -280,5 +326,6 @@ bench_run_free(void)
 	event_free(bench.ev_tick);
 	event_free(bench.ev_phase);
 	event_free(bench.ev_check);
+	event_free(bench.ev_probe);
 	event_base_free(bench.base);
 }

@@ -134,6 +134,7 @@ bench_workload_setup(void)
 	u_int	i, per;
 
 	bench.ops = bench_protos[bench.opt.proto];
+	bench.split = bench.opt.pub_host != NULL;
 	bench_workload_rooms();
 	bench_workload_sizes();
 	bench.rbuf = xmalloc(bench.rbuf_size);

@@ -12,7 +12,11 @@
 
 struct conn;
 
+struct event_base;
+
 void		 broker_init(void);
+int		 broker_start_cluster(struct event_base *, char **);
+void		 broker_next_guest(struct conn *);
 void		 broker_free(void);
 void		 broker_attach(struct conn *);
 void		 broker_detach(struct conn *, const char *);

@@ -16,6 +16,8 @@
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
+#include "core/remote.h"
+#include "core/session.h"
 #include "wire/error.h"
 #include "wire/name.h"
 #include "base/stats.h"
@@ -127,7 +129,9 @@ cmd_index_build(void)
 	cmd_index.built = 1;
 }
 
-/* Replies with an error: its wire code, then formatted words. */
+/* Replies with an error: its wire code, then formatted words, whose
+ * control bytes (a script's reason may have some) are shown as '?', then
+ * what is allowed if the error is about a malformed name or channel. */
 void
 cmd_error(struct conn *c, int err, const char *fmt, ...)
 {
@@ -137,8 +141,34 @@ cmd_error(struct conn *c, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(words, sizeof words, fmt, ap);
 	va_end(ap);
-	conn_printf(c, "-ERR %s%s%s", error_code(err),
+	line_sanitize(words, strlen(words));
+	conn_append(c, "-ERR %s%s%s", error_code(err),
 	    *words != '\0' ? " " : "", words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
+}
+
+/*
+ * Replies with an error that shows the sender's bytes after a prefix: cut
+ * to fit, and every control byte, NUL included, shown as '?' (a "%.*s"
+ * would stop at a NUL and show a name the sender did not give).
+ */
+void
+cmd_error_arg(struct conn *c, int err, const char *prefix, const char *arg,
+    size_t len)
+{
+	char	words[256];
+
+	if (len > sizeof words)
+		len = sizeof words;
+	memcpy(words, arg, len);
+	line_sanitize(words, len);
+	conn_append(c, "-ERR %s %s%.*s", error_code(err), prefix, (int)len,
+	    words);
+	if (error_allowed(err) != NULL)
+		conn_append(c, " (allowed: %s)", error_allowed(err));
+	conn_write(c, "\n", 1);
 }
 
 /* Finds a built-in command by name, any case: among the entries with its
@@ -216,9 +246,10 @@ cmd_run(struct conn *c, const struct cmd_entry *ce, const char *args,
 {
 	struct cmd_args	a;
 
-	if (cmd_split(ce, args, alen, &a) != 0)
+	if (cmd_split(ce, args, alen, &a) != 0) {
+		publish_barrier();
 		conn_printf(c, "-ERR bad-args usage: %s", ce->usage);
-	else
+	} else
 		ce->exec(c, &a);
 }
 
@@ -257,18 +288,84 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 	if (hooks_command(c, line, nlen, line + nlen, len - nlen))
 		return;
 	if (ce == NULL)
-		conn_printf(c, "-ERR unknown-command /%.*s", (int)nlen, line);
+		cmd_error_arg(c, ERROR_UNKNOWN_COMMAND, "/", line, nlen);
 	else
 		cmd_run(c, ce, line + nlen, len - nlen);
+}
+
+/* A text line's publish failed after its hooks: say why (count is 1:
+ * a block's outcome is never an error). */
+static void
+cmd_publish_done(struct conn *c, const char *channel, size_t chlen,
+    long n, unsigned int count)
+{
+	if (n < 0)
+		cmd_error_arg(c, (int)n, "", channel, chlen);
+}
+
+/* Publishes a text line to the connection's current channel. */
+static void
+cmd_publish(struct conn *c, const char *text, size_t len)
+{
+	if (c->channel == NULL) {
+		publish_barrier();
+		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
+		return;
+	}
+	publish(c, c->name, c->channel, strlen(c->channel), text, len,
+	    cmd_publish_done);
+}
+
+/* Runs an input line that the line hooks let through: a command, or
+ * text for the current channel ("//" publishes text starting with "/"). */
+void
+cmd_line(struct conn *c, const char *line, size_t len)
+{
+	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
+		cmd_dispatch(c, line + 1, len - 1);
+		return;
+	}
+	if (line[0] == '/') {
+		line++;
+		len--;
+	}
+	cmd_publish(c, line, len);
 }
 
 /* Adds a script command to /help unless it replaces a built-in (which
  * is listed already). */
 static void
-cmd_help_script(const char *name, void *arg)
+cmd_help_script(const char *name, const char *help, void *arg)
 {
 	if (cmd_find(name, strlen(name)) == NULL)
 		conn_append(arg, " %s", name);
+}
+
+/* Tells a person about a script command, as cmd_help_lines() does. */
+static void
+cmd_help_script_line(const char *name, const char *help, void *arg)
+{
+	char	usage[64];
+
+	if (cmd_find(name, strlen(name)) != NULL)
+		return;
+	snprintf(usage, sizeof usage, "/%s", name);
+	conn_printf(arg, "*   %-18s %s", usage, help != NULL ? help :
+	    "(no help)");
+}
+
+/* Tells a person every command with its usage, as "* " notices: a
+ * program takes the +HELP line after them. */
+static void
+cmd_help_lines(struct conn *c)
+{
+	size_t	i;
+
+	conn_printf(c, "* Commands (/help COMMAND shows one):");
+	for (i = 0; i < CMD_COUNT; i++)
+		conn_printf(c, "*   %-18s %s", cmd_table[i].usage,
+		    cmd_table[i].help);
+	hooks_help(cmd_help_script_line, c);
 }
 
 /* Appends the name of each command to a reply: built-in, then script
@@ -312,19 +409,64 @@ cmd_refused(struct hooks_call *call)
 	    call->reason != NULL ? call->reason : "refused by a script");
 }
 
-/* The nick handlers answered: rename, or say no. */
+/* Renames a connection here and replies. */
+static void
+cmd_nick_rename(struct conn *c, const char *name, size_t len)
+{
+	int	rc;
+
+	if ((rc = broker_rename(c, name, len)) != 0)
+		cmd_error_arg(c, rc, "", name, len);
+	else
+		conn_printf(c, "+NICK %s", c->name);
+}
+
+/* The cluster answered a /nick's claim: rename, or say why not; then the
+ * connection's input goes on. */
+static void
+cmd_nick_claimed(struct conn *c, const char *name, int result)
+{
+	if (result == 1)
+		cmd_nick_rename(c, name, strlen(name));
+	else if (result == 0)
+		cmd_error(c, ERROR_NAME_TAKEN, "%s", name);
+	else
+		cmd_error(c, ERROR_UNAVAILABLE, "cluster-down");
+	session_resume(c);
+}
+
+/* Claims a name across the cluster; the connection's input waits for the
+ * answer. */
+static void
+cmd_nick_claim(struct conn *c, const char *name, size_t len)
+{
+	char	want[NAME_NICK_MAX + 1];
+
+	if (!remote_up()) {
+		cmd_error(c, ERROR_UNAVAILABLE, "cluster-down");
+		return;
+	}
+	snprintf(want, sizeof want, "%.*s", (int)len, name);
+	if (remote_claim(c, want, c->name, cmd_nick_claimed) != 0) {
+		cmd_error(c, ERROR_NAME_TAKEN, "%s", want);
+		return;
+	}
+	session_suspend(c);
+}
+
+/* The nick handlers answered: rename (in a cluster, once the name is
+ * claimed), or say no. */
 static void
 cmd_nick_go(struct hooks_call *call)
 {
 	struct conn	*c = call->conn;
-	int		 rc;
 
 	if (!call->go)
 		cmd_refused(call);
-	else if ((rc = broker_rename(c, call->text, call->text_len)) != 0)
-		cmd_error(c, rc, "%.*s", (int)call->text_len, call->text);
+	else if (remote_active() && name_is_nick(call->text, call->text_len))
+		cmd_nick_claim(c, call->text, call->text_len);
 	else
-		conn_printf(c, "+NICK %s", c->name);
+		cmd_nick_rename(c, call->text, call->text_len);
 }
 
 /* /nick NAME */
@@ -337,14 +479,32 @@ cmd_nick(struct conn *c, struct cmd_args *a)
 		cmd_error(c, ERROR_BAD_NAME, "%.*s is reserved",
 		    (int)a->argl[0], a->argv[0]);
 	else if (!name_is_nick(a->argv[0], a->argl[0]))
-		cmd_error(c, ERROR_BAD_NAME, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_BAD_NAME, "", a->argv[0], a->argl[0]);
 	else if ((other = broker_find(a->argv[0], a->argl[0])) != NULL &&
 	    other != c)
 		cmd_error(c, ERROR_NAME_TAKEN, "%.*s", (int)a->argl[0],
 		    a->argv[0]);
 	else
 		cmd_hook(c, HOOKS_NICK, a->argv[0], a->argl[0], cmd_nick_go);
+}
+
+/* The cluster counted a channel's members for +JOIN (or is down: this
+ * node's count); the connection's input goes on. */
+static void
+cmd_join_counted(struct conn *c, const char *channel, int n)
+{
+	if (n < 0)
+		n = (int)broker_members(channel, strlen(channel), NULL, NULL);
+	conn_printf(c, "+JOIN %s %d", channel, n);
+	session_resume(c);
+}
+
+/* Asks the cluster for a channel's member count; input waits for it. */
+static void
+cmd_join_count(struct conn *c, const char *channel, size_t len)
+{
+	remote_count(c, channel, len, cmd_join_counted);
+	session_suspend(c);
 }
 
 /* The join handlers answered: join, or say no. */
@@ -358,9 +518,13 @@ cmd_join_go(struct hooks_call *call)
 		return;
 	}
 	rc = broker_join(call->conn, call->channel, call->channel_len);
-	if (rc < 0)
-		cmd_error(call->conn, rc, "%.*s", (int)call->channel_len,
-		    call->channel);
+	if (rc == ERROR_TOO_MANY_JOINS)
+		cmd_error(call->conn, rc, "%zu", config.max_joins);
+	else if (rc < 0)
+		cmd_error_arg(call->conn, rc, "", call->channel,
+		    call->channel_len);
+	else if (remote_up())
+		cmd_join_count(call->conn, call->channel, call->channel_len);
 	else
 		conn_printf(call->conn, "+JOIN %.*s %d",
 		    (int)call->channel_len, call->channel, rc);
@@ -371,8 +535,7 @@ static void
 cmd_join(struct conn *c, struct cmd_args *a)
 {
 	if (!name_is_channel(a->argv[0], a->argl[0]))
-		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_BAD_CHANNEL, "", a->argv[0], a->argl[0]);
 	else
 		cmd_hook(c, HOOKS_JOIN, a->argv[0], a->argl[0], cmd_join_go);
 }
@@ -384,7 +547,8 @@ cmd_no_channel(struct conn *c)
 	cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
 }
 
-/* /part [CHANNEL] */
+/* /part [CHANNEL]: the argument is all its bytes (a NUL in it makes it
+ * no channel, it does not end it). */
 static void
 cmd_part(struct conn *c, struct cmd_args *a)
 {
@@ -396,11 +560,12 @@ cmd_part(struct conn *c, struct cmd_args *a)
 		cmd_no_channel(c);
 		return;
 	}
-	channel = a->argc == 0 ? xstrdup(c->channel) :
-	    xstrndup(a->argv[0], a->argl[0]);
-	len = strlen(channel);
+	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
+	channel = xmalloc(len + 1);
+	memcpy(channel, a->argc == 0 ? c->channel : a->argv[0], len);
+	channel[len] = '\0';
 	if ((rc = broker_part(c, channel, len)) != 0)
-		cmd_error(c, rc, "%s", channel);
+		cmd_error_arg(c, rc, "", channel, len);
 	else
 		conn_printf(c, "+PART %s", channel);
 	free(channel);
@@ -418,7 +583,7 @@ cmd_sub(struct conn *c, struct cmd_args *a)
 	else if (rc == ERROR_TOO_MANY_SUBS)
 		cmd_error(c, rc, "%zu", config.max_subs);
 	else if (rc != 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+		cmd_error_arg(c, rc, "", a->argv[0], a->argl[0]);
 	else
 		conn_printf(c, "+SUB %.*s", (int)a->argl[0], a->argv[0]);
 }
@@ -431,7 +596,7 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 
 	rc = broker_unsubscribe(c, a->argv[0], a->argl[0]);
 	if (rc != 0)
-		cmd_error(c, rc, "%.*s", (int)a->argl[0], a->argv[0]);
+		cmd_error_arg(c, rc, "", a->argv[0], a->argl[0]);
 	else
 		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
 }
@@ -448,8 +613,7 @@ cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n,
 		return;
 	}
 	while (count-- > 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen - skip,
-		    channel + skip);
+		cmd_error_arg(c, (int)n, "", channel + skip, chlen - skip);
 }
 
 /* /pub CHANNEL TEXT */
@@ -467,8 +631,8 @@ cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n,
     unsigned int count)
 {
 	if (n < 0)
-		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)chlen - 1,
-		    channel + 1);
+		cmd_error_arg(c, ERROR_NO_SUCH_NAME, "", channel + 1,
+		    chlen - 1);
 	else
 		conn_reply(c, "+MSG", 4, channel + 1, chlen - 1, -1, 1);
 }
@@ -480,8 +644,8 @@ cmd_msg(struct conn *c, struct cmd_args *a)
 	char	inbox[NAME_NICK_MAX + 2];
 
 	if (a->argl[0] > NAME_NICK_MAX) {
-		cmd_error(c, ERROR_NO_SUCH_NAME, "%.*s", (int)a->argl[0],
-		    a->argv[0]);
+		cmd_error_arg(c, ERROR_NO_SUCH_NAME, "", a->argv[0],
+		    a->argl[0]);
 		return;
 	}
 	inbox[0] = '@';
@@ -512,13 +676,66 @@ cmd_strcmp(const void *a, const void *b)
 	return (strcmp(*(const char *const *)a, *(const char *const *)b));
 }
 
+/* Replies "+WORD[ CHANNEL] ITEM ITEM ...". */
+static void
+cmd_reply_list(struct conn *c, const char *word, const char *channel,
+    size_t len, const char *const *items, size_t n)
+{
+	size_t	i;
+
+	conn_append(c, "%s", word);
+	if (channel != NULL)
+		conn_append(c, " %.*s", (int)len, channel);
+	for (i = 0; i < n; i++)
+		conn_append(c, " %s", items[i]);
+	conn_write(c, "\n", 1);
+}
+
+static void	cmd_who_local(struct conn *, const char *, size_t);
+
+/* The cluster answered a /who (or is down: this node's answer); the
+ * connection's input goes on. */
+static void
+cmd_who_answered(struct conn *c, const char *channel, const char **names,
+    int n)
+{
+	if (n >= 0)
+		cmd_reply_list(c, "+WHO", channel, strlen(channel), names,
+		    (size_t)n);
+	else
+		cmd_who_local(c, channel, strlen(channel));
+	session_resume(c);
+}
+
+/* Asks the cluster for a channel's members; input waits for them. */
+static void
+cmd_who_ask(struct conn *c, const char *channel, size_t len)
+{
+	remote_who(c, channel, len, cmd_who_answered);
+	session_suspend(c);
+}
+
+/* Replies to /who with this node's members of a channel. */
+static void
+cmd_who_local(struct conn *c, const char *channel, size_t len)
+{
+	struct cmd_names	 names = { NULL, 0 };
+	size_t			 count;
+
+	count = broker_members(channel, len, NULL, NULL);
+	names.v = xcalloc(count + 1, sizeof *names.v);
+	broker_members(channel, len, cmd_who_add, &names);
+	qsort(names.v, names.n, sizeof *names.v, cmd_strcmp);
+	cmd_reply_list(c, "+WHO", channel, len, names.v, names.n);
+	free(names.v);
+}
+
 /* /who [CHANNEL] */
 static void
 cmd_who(struct conn *c, struct cmd_args *a)
 {
-	struct cmd_names	 names = { NULL, 0 };
-	const char		*channel;
-	size_t			 len, i, count;
+	const char	*channel;
+	size_t		 len;
 
 	if (a->argc == 0 && c->channel == NULL) {
 		cmd_no_channel(c);
@@ -526,19 +743,12 @@ cmd_who(struct conn *c, struct cmd_args *a)
 	}
 	channel = a->argc == 0 ? c->channel : a->argv[0];
 	len = a->argc == 0 ? strlen(c->channel) : a->argl[0];
-	if (!name_is_channel(channel, len)) {
-		cmd_error(c, ERROR_BAD_CHANNEL, "%.*s", (int)len, channel);
-		return;
-	}
-	count = broker_members(channel, len, NULL, NULL);
-	names.v = xcalloc(count + 1, sizeof *names.v);
-	broker_members(channel, len, cmd_who_add, &names);
-	qsort(names.v, names.n, sizeof *names.v, cmd_strcmp);
-	conn_append(c, "+WHO %.*s", (int)len, channel);
-	for (i = 0; i < names.n; i++)
-		conn_append(c, " %s", names.v[i]);
-	conn_write(c, "\n", 1);
-	free(names.v);
+	if (!name_is_channel(channel, len))
+		cmd_error_arg(c, ERROR_BAD_CHANNEL, "", channel, len);
+	else if (remote_up())
+		cmd_who_ask(c, channel, len);
+	else
+		cmd_who_local(c, channel, len);
 }
 
 /* Channels gathered for /list. */
@@ -558,9 +768,9 @@ cmd_list_add(const char *name, size_t len, size_t members,
 	    members, subscribers);
 }
 
-/* /list */
+/* Replies to /list with this node's channels. */
 static void
-cmd_list(struct conn *c, struct cmd_args *a)
+cmd_list_local(struct conn *c)
 {
 	struct cmd_list	list = { NULL, 0 };
 	size_t		i;
@@ -568,13 +778,35 @@ cmd_list(struct conn *c, struct cmd_args *a)
 	list.v = xcalloc(broker_count_channels() + 1, sizeof *list.v);
 	broker_channels(cmd_list_add, &list);
 	qsort(list.v, list.n, sizeof *list.v, cmd_strcmp);
-	conn_append(c, "+LIST");
-	for (i = 0; i < list.n; i++) {
-		conn_append(c, " %s", list.v[i]);
+	cmd_reply_list(c, "+LIST", NULL, 0, (const char *const *)list.v,
+	    list.n);
+	for (i = 0; i < list.n; i++)
 		free(list.v[i]);
-	}
-	conn_write(c, "\n", 1);
 	free(list.v);
+}
+
+/* The cluster answered a /list (or is down: this node's answer); the
+ * connection's input goes on. */
+static void
+cmd_list_answered(struct conn *c, const char **items, int n)
+{
+	if (n >= 0)
+		cmd_reply_list(c, "+LIST", NULL, 0, items, (size_t)n);
+	else
+		cmd_list_local(c);
+	session_resume(c);
+}
+
+/* /list */
+static void
+cmd_list(struct conn *c, struct cmd_args *a)
+{
+	if (!remote_up()) {
+		cmd_list_local(c);
+		return;
+	}
+	remote_list(c, cmd_list_answered);
+	session_suspend(c);
 }
 
 /* /ping [TOKEN] */
@@ -606,6 +838,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 	size_t			 len;
 
 	if (a->argc == 0) {
+		cmd_help_lines(c);
 		conn_append(c, "+HELP");
 		cmd_help_names(c);
 		conn_write(c, "\n", 1);
@@ -620,7 +853,7 @@ cmd_help(struct conn *c, struct cmd_args *a)
 	if (hooks_command_help(c, name, len))
 		return;
 	if ((ce = cmd_find(name, len)) == NULL)
-		conn_printf(c, "-ERR unknown-command %.*s", (int)len, name);
+		cmd_error_arg(c, ERROR_UNKNOWN_COMMAND, "", name, len);
 	else
 		conn_printf(c, "+HELP %s - %s", ce->usage, ce->help);
 }
@@ -632,10 +865,15 @@ cmd_quit(struct conn *c, struct cmd_args *a)
 	char	*reason;
 
 	conn_printf(c, "+BYE");
-	reason = a->text_len == 0 ? xstrdup("quit") :
-	    xstrndup(a->text, a->text_len);
-	if (!config.allow_control)
-		line_sanitize(reason, strlen(reason));
+	if (a->text_len == 0)
+		reason = xstrdup("quit");
+	else {
+		reason = xmalloc(a->text_len + 1);
+		memcpy(reason, a->text, a->text_len);
+		reason[a->text_len] = '\0';
+		if (!config.allow_control)
+			line_sanitize(reason, a->text_len);
+	}
 	conn_close(c, reason);
 	free(reason);
 }

@@ -17,10 +17,13 @@ struct cmd_args {
 	size_t		 text_len;
 };
 
+void	cmd_line(struct conn *, const char *, size_t);
 void	cmd_dispatch(struct conn *, const char *, size_t);
 int	cmd_builtin(struct conn *, const char *, size_t, const char *,
 	    size_t);
 void	cmd_error(struct conn *, int, const char *, ...)
 	    __attribute__((format(printf, 3, 4)));
+void	cmd_error_arg(struct conn *, int, const char *, const char *,
+	    size_t);
 
 #endif

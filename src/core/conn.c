@@ -24,6 +24,7 @@
 #include "wire/msg.h"
 #include "base/stats.h"
 #include "base/xmalloc.h"
+#include "core/tls.h"
 
 /* Messages up to this size are copied into the output buffer; larger ones
  * are added by reference (see doc/performance.md for the measurement). */
@@ -40,6 +41,10 @@
 #ifndef CONN_READ_SIZE
 #define CONN_READ_SIZE	(64 << 10)
 #endif
+/* Bytes given to one TLS write: one record's worth. */
+#define CONN_TLS_WRITE	(16 << 10)
+/* The first byte of a TLS handshake record. */
+#define CONN_TLS_HANDSHAKE	0x16
 
 static struct event_base	*conn_evbase;
 static const struct conn_ops	*conn_cb;
@@ -57,6 +62,8 @@ static void	conn_reap_cb(evutil_socket_t, short, void *);
 static void	conn_read_cb(evutil_socket_t, short, void *);
 static void	conn_write_cb(evutil_socket_t, short, void *);
 static void	conn_finish(struct conn *);
+static int	conn_tls_write_now(struct conn *);
+static int	conn_not_tls(struct conn *, const char *, size_t);
 
 /* Returns a monotonic clock in milliseconds. */
 uint64_t
@@ -134,7 +141,7 @@ conn_new(int fd, const char *addr)
 	c->addr = xstrdup(addr);
 	c->in = evbuffer_new();
 	c->out = evbuffer_new();
-	c->last_active_ms = conn_now_ms();
+	c->last_active_ms = c->opened_ms = conn_now_ms();
 	line_reader_init(&c->reader, config.max_line);
 	event_assign(&c->ev_read, conn_evbase, fd, EV_READ | EV_PERSIST,
 	    conn_read_cb, c);
@@ -187,6 +194,9 @@ conn_unref(struct conn *c)
 		return;
 	if (c->ev_rate != NULL)
 		event_free(c->ev_rate);
+	if (c->ev_tls != NULL)
+		event_free(c->ev_tls);
+	free(c->cert);
 	evbuffer_free(c->in);
 	evbuffer_free(c->out);
 	free(c->addr);
@@ -195,11 +205,25 @@ conn_unref(struct conn *c)
 	free(c);
 }
 
-/* Starts or stops reading the socket. */
+/* Holds a connection's input back (the session's suspension). */
+void
+conn_suspend(struct conn *c)
+{
+	conn_cb->suspend(c);
+}
+
+/* Ends one conn_suspend(). */
+void
+conn_resume(struct conn *c)
+{
+	conn_cb->resume(c);
+}
+
+/* Starts or stops reading the socket (never again after its EOF). */
 void
 conn_set_reading(struct conn *c, int on)
 {
-	on = on && !c->dead;
+	on = on && !c->dead && !c->eof;
 	if (on == c->reading)
 		return;
 	if (on)
@@ -207,6 +231,9 @@ conn_set_reading(struct conn *c, int on)
 	else
 		event_del(&c->ev_read);
 	c->reading = on;
+	/* Bytes TLS decrypted already make the socket look idle. */
+	if (on && c->ssl != NULL && !c->handshaking && tls_pending(c->ssl))
+		event_active(&c->ev_read, EV_READ, 1);
 }
 
 /* Marks a connection closing; the rest happens on a later loop turn. */
@@ -232,6 +259,9 @@ conn_finish(struct conn *c)
 	if (c->reading)
 		event_del(&c->ev_read);
 	c->reading = c->writing = 0;
+	if (c->ssl != NULL)
+		tls_close(c->ssl, !c->tls_failed && !c->handshaking);
+	c->ssl = NULL;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -257,7 +287,8 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 
 	while ((c = conn_reap_list) != NULL) {
 		conn_reap_list = c->reap_next;
-		conn_cb->closed(c);
+		if (!c->handshaking)
+			conn_cb->closed(c);
 		if (evbuffer_get_length(c->out) == 0 || c->fd == -1) {
 			conn_finish(c);
 			continue;
@@ -266,13 +297,6 @@ conn_reap_cb(evutil_socket_t fd, short what, void *arg)
 		event_add(&c->ev_write, &tv);
 		c->writing = 1;
 	}
-}
-
-/* Returns the bytes of output not yet written. */
-size_t
-conn_pending(const struct conn *c)
-{
-	return (evbuffer_get_length(c->out));
 }
 
 /* Returns 1 if the output is at or over max_pending. */
@@ -307,6 +331,8 @@ conn_write_now(struct conn *c)
 
 	if (c->fd == -1)
 		return (-1);
+	if (c->ssl != NULL)
+		return (conn_tls_write_now(c));
 	n = evbuffer_write(c->out, c->fd);
 	if (n < 0 && errno != EAGAIN && errno != EINTR) {
 		log_debug("conn %llu: write: %s", (unsigned long long)c->id,
@@ -315,8 +341,10 @@ conn_write_now(struct conn *c)
 		conn_close(c, "error");
 		return (-1);
 	}
-	if (n > 0)
+	if (n > 0) {
 		stats.bytes_out += (uint64_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
 	return (evbuffer_get_length(c->out) != 0);
 }
 
@@ -331,24 +359,26 @@ conn_drained(struct conn *c)
 }
 
 /*
- * Writes every connection that got output during this loop turn. One
- * whose input stalled on its output goes on here when the write took
- * enough: with no EV_WRITE registered, nothing else would wake it.
+ * Writes every connection that got output during this loop turn. A write
+ * here may drain what held a connection's input back, and no write event
+ * would come to say so: the input goes on from here too.
  */
 static void
 conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn	*c, *list = conn_flush_list;
+	int		 left;
 
 	conn_flush_list = NULL;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
 		c->flushing = 0;
-		if (conn_write_now(c) == 1 && !c->writing) {
+		left = conn_write_now(c);
+		if (left == 1 && !c->writing) {
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
-		if (!c->writing)
+		if (left != -1)
 			conn_drained(c);
 		conn_unref(c);
 	}
@@ -375,7 +405,12 @@ conn_write_cb(evutil_socket_t fd, short what, void *arg)
 	conn_drained(c);
 }
 
-/* Reads what the socket has and hands it to the session. */
+/*
+ * Reads what the socket has and hands it to the session. At EOF (a
+ * half-close, as "printf ... | nc -N" does) the lines still buffered are
+ * processed and answered first: the session closes the connection once
+ * its input is used up.
+ */
 static void
 conn_read_cb(evutil_socket_t fd, short what, void *arg)
 {
@@ -385,25 +420,35 @@ conn_read_cb(evutil_socket_t fd, short what, void *arg)
 
 	evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1);
 	n = read(fd, v.iov_base, v.iov_len);
-	if (n <= 0) {
-		if (n < 0 && (errno == EAGAIN || errno == EINTR))
-			return;
-		conn_close(c, n == 0 ? "eof" : "error");
+	if (n < 0) {
+		if (errno != EAGAIN && errno != EINTR)
+			conn_close(c, "error");
 		return;
 	}
+	if (n == 0) {
+		conn_set_reading(c, 0);
+		c->eof = 1;
+		c->last_read = 0;
+		conn_cb->input(c);
+		return;
+	}
+	if (c->bytes_in == 0 && conn_not_tls(c, v.iov_base, (size_t)n))
+		return;
 	v.iov_len = (size_t)n;
 	evbuffer_commit_space(c->in, &v, 1);
 	c->last_read = (size_t)n;
 	stats.bytes_in += (uint64_t)n;
+	c->bytes_in += (uint64_t)n;
 	c->last_active_ms = conn_now_ms();
 	conn_cb->input(c);
 }
 
-/* Queues bytes that are never dropped (replies, notices). */
+/* Queues bytes that are never dropped (replies, notices); nothing can
+ * go to a connection before its TLS handshake is done. */
 void
 conn_write(struct conn *c, const char *data, size_t len)
 {
-	if (c->fd == -1)
+	if (c->fd == -1 || c->handshaking)
 		return;
 	evbuffer_add(c->out, data, len);
 	conn_schedule(c);
@@ -413,7 +458,7 @@ conn_write(struct conn *c, const char *data, size_t len)
 static void
 conn_vappend(struct conn *c, const char *fmt, va_list ap)
 {
-	if (c->fd != -1)
+	if (c->fd != -1 && !c->handshaking)
 		evbuffer_add_vprintf(c->out, fmt, ap);
 }
 
@@ -448,7 +493,7 @@ conn_write_copies(struct conn *c, const char *line, size_t len,
 	struct evbuffer_iovec	 v;
 	char			*p;
 
-	if (c->fd == -1 || count == 0)
+	if (c->fd == -1 || c->handshaking || count == 0)
 		return;
 	if (count == 1 || len > SIZE_MAX / count ||
 	    evbuffer_reserve_space(c->out, (ev_ssize_t)(len * count), &v,
@@ -500,12 +545,14 @@ conn_reply(struct conn *c, const char *head, size_t hlen, const char *arg,
 }
 
 /*
- * Delivers a message, or a block of count messages, under the
- * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
- * closing or it was dropped.
+ * The slow-consumer policy, before count lines that may be dropped are
+ * queued: past max_pending they are dropped and counted (until the output
+ * drains below half), or the connection is closed. Returns 1 if they may
+ * be queued (a "* dropped N" notice owed goes first), 0 if the connection
+ * is closing or they were dropped.
  */
-int
-conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+static int
+conn_admit(struct conn *c, unsigned int count, uint64_t *dropped)
 {
 	size_t	pending;
 
@@ -523,7 +570,7 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 	}
 	if (c->dropping) {
 		c->dropped += count;
-		stats.dropped += count;
+		*dropped += count;
 		return (0);
 	}
 	if (c->dropped != 0) {
@@ -531,6 +578,36 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 		    (unsigned long long)c->dropped);
 		c->dropped = 0;
 	}
+	return (1);
+}
+
+/*
+ * Queues a line a script sends to a connection (conn:send) under the
+ * slow-consumer policy, like a message; a drop is counted in
+ * sends_dropped. The format has no LF. Returns 1 if it was queued, 0 if
+ * it was dropped or the connection is closing.
+ */
+int
+conn_send_line(struct conn *c, const char *line, size_t len)
+{
+	if (!conn_admit(c, 1, &stats.sends_dropped))
+		return (0);
+	evbuffer_add(c->out, line, len);
+	evbuffer_add(c->out, "\n", 1);
+	conn_schedule(c);
+	return (1);
+}
+
+/*
+ * Delivers a message, or a block of count messages, under the
+ * slow-consumer policy. Returns 1 if it was queued, 0 if the connection is
+ * closing or it was dropped.
+ */
+int
+conn_deliver(struct conn *c, struct msg *m, unsigned int count)
+{
+	if (!conn_admit(c, count, &stats.dropped))
+		return (0);
 	if (m->len <= CONN_COPY_MAX)
 		evbuffer_add(c->out, m->data, m->len);
 	else
@@ -559,4 +636,276 @@ conn_abort_slow(struct conn *c)
 	conn_printf(c, "-ERR slow-consumer output over %zu bytes",
 	    config.max_pending);
 	conn_close(c, "slow-consumer");
+}
+
+/*
+ * A plain connection whose first byte starts a TLS handshake is a TLS
+ * client on the plain port: it is told so in plain text (which it will
+ * not show) and closed, and its handshake is not published as a line.
+ * Returns 1 if so.
+ */
+static int
+conn_not_tls(struct conn *c, const char *data, size_t len)
+{
+	static const char	msg[] = "-ERR refused this port is not TLS\n";
+
+	if (len == 0 || (unsigned char)data[0] != CONN_TLS_HANDSHAKE)
+		return (0);
+	if (write(c->fd, msg, sizeof msg - 1) < 0)
+		log_debug("conn %llu: write: %s", (unsigned long long)c->id,
+		    strerror(errno));
+	conn_close(c, "tls-on-plain-port");
+	return (1);
+}
+
+/* Waits for the socket to be readable or writable, not both. */
+static void
+conn_tls_wait(struct conn *c, enum tls_want want)
+{
+	int	read = want == TLS_WANT_READ, write = want == TLS_WANT_WRITE;
+
+	if (read != c->reading) {
+		if (read)
+			event_add(&c->ev_read, NULL);
+		else
+			event_del(&c->ev_read);
+		c->reading = read;
+	}
+	if (write != c->writing) {
+		if (write)
+			event_add(&c->ev_write, NULL);
+		else
+			event_del(&c->ev_write);
+		c->writing = write;
+	}
+}
+
+/* Logs a handshake that failed, and closes the connection. */
+static void
+conn_tls_fail(struct conn *c, const char *reason, const char *why)
+{
+	char			id[32];
+	struct log_field	f[] = {
+		{ "conn", id, 1 },
+		{ "addr", c->addr, 0 },
+		{ "reason", why, 0 },
+	};
+
+	snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
+	log_fields(LOG_INFO, "tls handshake failed", f, sizeof f / sizeof f[0]);
+	stats.tls_failed++;
+	c->tls_failed = 1;
+	conn_tls_wait(c, TLS_DONE);
+	conn_close(c, reason);
+}
+
+/*
+ * Before the handshake: a first byte that cannot start one is a plain
+ * client on the TLS port; it gets a plain error it can read, and is
+ * closed. Returns 1 if the handshake may go on.
+ */
+static int
+conn_tls_check(struct conn *c)
+{
+	static const char	msg[] = "-ERR refused this port speaks TLS: "
+	    "openssl s_client -quiet -connect HOST:PORT\n";
+	unsigned char		first;
+	ssize_t			n;
+
+	n = recv(c->fd, &first, 1, MSG_PEEK);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return (0);
+	if (n == 1 && first == CONN_TLS_HANDSHAKE) {
+		c->tls_checked = 1;
+		return (1);
+	}
+	if (n == 1 && write(c->fd, msg, sizeof msg - 1) < 0)
+		log_debug("conn %llu: write: %s", (unsigned long long)c->id,
+		    strerror(errno));
+	conn_tls_fail(c, "not-tls", n == 1 ? "plain text on the TLS port" :
+	    "closed before the handshake");
+	return (0);
+}
+
+static void	conn_tls_read_cb(evutil_socket_t, short, void *);
+static void	conn_tls_write_cb(evutil_socket_t, short, void *);
+
+/* The handshake is done: TLS's own callbacks from now on, then up. */
+static void
+conn_tls_ready(struct conn *c)
+{
+	evtimer_del(c->ev_tls);
+	conn_tls_wait(c, TLS_DONE);
+	c->handshaking = 0;
+	c->cert = tls_subject(c->ssl);
+	stats.tls_handshakes++;
+	event_assign(&c->ev_read, conn_evbase, c->fd, EV_READ | EV_PERSIST,
+	    conn_tls_read_cb, c);
+	event_assign(&c->ev_write, conn_evbase, c->fd, EV_WRITE | EV_PERSIST,
+	    conn_tls_write_cb, c);
+	log_debug("conn %llu: %s%s%s", (unsigned long long)c->id,
+	    tls_version(c->ssl), c->cert != NULL ? ", client " : "",
+	    c->cert != NULL ? c->cert : "");
+	conn_cb->ready(c);
+}
+
+/* The socket is ready for the handshake to go on. */
+static void
+conn_tls_handshake_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	char		 err[256] = "";
+	enum tls_want	 want;
+
+	if (c->dead || (!c->tls_checked && !conn_tls_check(c)))
+		return;
+	want = tls_accept(c->ssl, err, sizeof err);
+	if (want == TLS_DONE)
+		conn_tls_ready(c);
+	else if (want == TLS_WANT_READ || want == TLS_WANT_WRITE)
+		conn_tls_wait(c, want);
+	else
+		conn_tls_fail(c, "tls-handshake", err);
+}
+
+/* The handshake ran past --tls-handshake-timeout. */
+static void
+conn_tls_timeout_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+
+	if (!c->dead)
+		conn_tls_fail(c, "tls-handshake-timeout", "timed out");
+}
+
+/*
+ * Makes a new connection a TLS one and starts its handshake, which has
+ * timeout seconds (0 = no limit) to finish. The layers above hear of it
+ * (ops->ready) only once it is done; one that fails is closed and never
+ * handed up. Returns 0, or -1 if no TLS object could be made.
+ */
+int
+conn_start_tls(struct conn *c, double timeout)
+{
+	struct timeval	tv = conn_tv(timeout);
+
+	if ((c->ssl = tls_new(c->fd)) == NULL)
+		return (-1);
+	c->handshaking = 1;
+	event_assign(&c->ev_read, conn_evbase, c->fd, EV_READ | EV_PERSIST,
+	    conn_tls_handshake_cb, c);
+	event_assign(&c->ev_write, conn_evbase, c->fd, EV_WRITE | EV_PERSIST,
+	    conn_tls_handshake_cb, c);
+	c->ev_tls = evtimer_new(conn_evbase, conn_tls_timeout_cb, c);
+	if (timeout > 0)
+		evtimer_add(c->ev_tls, &tv);
+	conn_tls_wait(c, TLS_WANT_READ);
+	return (0);
+}
+
+/*
+ * Writes what TLS takes, a record at a time. Returns as conn_write_now():
+ * 0 when the output is empty, 1 when some is left, -1 on an error.
+ */
+static int
+conn_tls_write_now(struct conn *c)
+{
+	enum tls_want	 want = TLS_DONE;
+	size_t		 len, chunk;
+	ssize_t		 n;
+	void		*p;
+
+	while ((len = evbuffer_get_length(c->out)) != 0) {
+		chunk = c->tls_retry != 0 ? c->tls_retry :
+		    len < CONN_TLS_WRITE ? len : CONN_TLS_WRITE;
+		p = evbuffer_pullup(c->out, (ssize_t)chunk);
+		if ((n = tls_write(c->ssl, p, chunk, &want)) == 0)
+			break;
+		c->tls_retry = 0;
+		evbuffer_drain(c->out, (size_t)n);
+		stats.bytes_out += (uint64_t)n;
+		c->bytes_out += (uint64_t)n;
+	}
+	if (len == 0)
+		return (0);
+	if (want == TLS_WANT_WRITE || want == TLS_WANT_READ) {
+		c->tls_retry = chunk;
+		return (1);
+	}
+	log_debug("conn %llu: tls write failed", (unsigned long long)c->id);
+	c->tls_failed = 1;
+	evbuffer_drain(c->out, evbuffer_get_length(c->out));
+	conn_close(c, "error");
+	return (-1);
+}
+
+/* A TLS connection's socket is writable: a read may wait for that too. */
+static void
+conn_tls_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	int		 retry_read = c->tls_read_wants_write;
+
+	c->tls_read_wants_write = 0;
+	conn_ref(c);
+	conn_write_cb(fd, what, arg);
+	if (retry_read && !c->dead)
+		conn_tls_read_cb(fd, EV_READ, c);
+	conn_unref(c);
+}
+
+/*
+ * Reads decrypted bytes, at most CONN_READ_SIZE a call. Returns how many;
+ * *want says why it stopped.
+ */
+static size_t
+conn_tls_fill(struct conn *c, enum tls_want *want)
+{
+	struct evbuffer_iovec	 v;
+	size_t			 total = 0;
+	ssize_t			 n;
+
+	*want = TLS_DONE;
+	while (total < CONN_READ_SIZE) {
+		evbuffer_reserve_space(c->in, CONN_READ_SIZE, &v, 1);
+		if ((n = tls_read(c->ssl, v.iov_base, v.iov_len, want)) == 0)
+			break;
+		v.iov_len = (size_t)n;
+		evbuffer_commit_space(c->in, &v, 1);
+		total += (size_t)n;
+	}
+	return (total);
+}
+
+/* A TLS connection's socket is readable: decrypt and hand it up. */
+static void
+conn_tls_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn	*c = arg;
+	enum tls_want	 want;
+	size_t		 n;
+
+	if (c->dead)
+		return;
+	n = conn_tls_fill(c, &want);
+	if (want == TLS_WANT_WRITE) {
+		c->tls_read_wants_write = 1;
+		if (!c->writing)
+			event_add(&c->ev_write, NULL);
+		c->writing = 1;
+	}
+	if (n != 0) {
+		c->last_read = n;
+		stats.bytes_in += (uint64_t)n;
+		c->bytes_in += (uint64_t)n;
+		c->last_active_ms = conn_now_ms();
+		conn_cb->input(c);
+	}
+	if (want == TLS_CLOSED || want == TLS_ERROR) {
+		c->tls_failed = want == TLS_ERROR;
+		conn_close(c, want == TLS_CLOSED ? "eof" : "error");
+		return;
+	}
+	if (!c->dead && c->reading && tls_pending(c->ssl))
+		event_active(&c->ev_read, EV_READ, 1);
 }

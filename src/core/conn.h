@@ -7,8 +7,10 @@
  * registry. conn_close() marks it dead at once (nothing more is delivered
  * to it) and, on a later loop turn, calls the close callback, flushes what
  * output it can within the linger time, closes the socket and drops that
- * reference. It is freed when the last reference goes, never inside its
- * own callbacks.
+ * reference. It is freed when the last reference goes: never while the
+ * layers above are inside its callbacks (the close callback runs from the
+ * reap event, on a later turn), at most by its own write callback as the
+ * last thing that callback does, when a lingering conn is done.
  */
 #ifndef CONN_H
 #define CONN_H
@@ -24,6 +26,7 @@
 #include "wire/name.h"
 
 struct msg;
+struct ssl_st;
 struct subs_client;
 
 struct conn {
@@ -47,7 +50,23 @@ struct conn {
 	unsigned int		 dropping:1;	/* over max_pending */
 	unsigned int		 stalled:1;	/* input waits for output */
 	unsigned int		 linger:1;	/* closed, flushing output */
+	unsigned int		 eof:1;		/* peer half-closed: the input
+						   ends with what is buffered */
 
+	/* TLS: a separate read and write path, set up by conn_start_tls(). */
+	struct ssl_st		*ssl;		/* NULL for plain connections */
+	char			*cert;		/* client cert's subject, or NULL */
+	struct event		*ev_tls;	/* the handshake's deadline */
+	size_t			 tls_retry;	/* bytes a write must retry */
+	unsigned int		 handshaking:1;	/* not handed up yet */
+	unsigned int		 tls_checked:1;	/* first byte looked at */
+	unsigned int		 tls_failed:1;	/* no close_notify to send */
+	unsigned int		 tls_read_wants_write:1;
+
+	uint64_t		 opened_ms;	/* when it was accepted */
+	uint64_t		 lines_in;	/* for its close log line */
+	uint64_t		 bytes_in;
+	uint64_t		 bytes_out;
 	uint64_t		 dropped;	/* since its last notice */
 	size_t			 last_read;	/* bytes the last read added */
 	uint64_t		 last_active_ms;
@@ -60,6 +79,7 @@ struct conn {
 	unsigned int		 rate_waiting:1; /* --max-rate: a token is due */
 	unsigned int		 processing:1;	/* in its input loop */
 	unsigned int		 suspends;	/* session_suspend()s pending */
+	unsigned int		 guest_try;	/* broker.c: next guest name */
 
 	struct conn		*flush_next;
 	struct conn		*reap_next;
@@ -67,15 +87,23 @@ struct conn {
 	struct conn		*next;
 };
 
-/* What the layers above do with a connection. */
+/*
+ * What the layers above do with a connection: the session's door, so that
+ * levels below it (the broker waiting for the cluster) can suspend and
+ * resume a connection's input through session_suspend/session_resume.
+ */
 struct conn_ops {
 	void	(*input)(struct conn *);	/* bytes arrived or unstalled */
 	void	(*closed)(struct conn *);	/* it is closing: forget it */
+	void	(*suspend)(struct conn *);	/* hold its input back */
+	void	(*resume)(struct conn *);	/* end one suspend */
+	void	(*ready)(struct conn *);	/* its TLS handshake is done */
 };
 
 void		 conn_init(struct event_base *, const struct conn_ops *);
 void		 conn_shutdown(void);
 struct conn	*conn_new(int, const char *);
+int		 conn_start_tls(struct conn *, double);
 struct conn	*conn_find(uint64_t);
 struct conn	*conn_first(void);
 size_t		 conn_count(void);
@@ -83,9 +111,11 @@ void		 conn_ref(struct conn *);
 void		 conn_unref(struct conn *);
 void		 conn_close(struct conn *, const char *);
 void		 conn_set_reading(struct conn *, int);
-size_t		 conn_pending(const struct conn *);
+void		 conn_suspend(struct conn *);
+void		 conn_resume(struct conn *);
 int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
+int		 conn_send_line(struct conn *, const char *, size_t);
 void		 conn_write(struct conn *, const char *, size_t);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));

@@ -54,16 +54,41 @@ enum hooks_status {
 	HOOKS_SUSPENDED,	/* it will run when the handlers resume */
 };
 
+/*
+ * What the Lua side does for each of the functions below, registered at
+ * start (hooks_register). Until then, and without scripts, a hook has no
+ * handlers: its continuation runs at once, and there are no script
+ * commands.
+ */
+struct hooks_ops {
+	enum hooks_status (*run)(struct hooks_call *);
+	int	(*has_command)(const char *, size_t);
+	int	(*command)(struct conn *, const char *, size_t, const char *,
+		    size_t);
+	void	(*help)(void (*)(const char *, const char *, void *),
+		    void *);
+	int	(*command_help)(struct conn *, const char *, size_t);
+	int	(*wants_line)(struct conn *);
+	void	(*read_line)(struct conn *, const char *, size_t);
+	void	(*read_eof)(struct conn *);
+	void	(*closed)(struct conn *);
+};
+
+/* Handlers per event, set by the Lua side: 0 means the core pays only
+ * this test. */
 extern int	hooks_active[HOOKS_NEVENTS];
 
+void		 hooks_register(const struct hooks_ops *);
 enum hooks_status hooks_run(struct hooks_call *);
 int		 hooks_has_command(const char *, size_t);
 int		 hooks_command(struct conn *, const char *, size_t,
 		    const char *, size_t);
-void		 hooks_help(void (*)(const char *, void *), void *);
+void		 hooks_help(void (*)(const char *, const char *, void *),
+		    void *);
 int		 hooks_command_help(struct conn *, const char *, size_t);
 int		 hooks_wants_line(struct conn *);
 void		 hooks_read_line(struct conn *, const char *, size_t);
+void		 hooks_read_eof(struct conn *);
 void		 hooks_closed(struct conn *);
 
 #endif

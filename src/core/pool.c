@@ -101,6 +101,7 @@ struct pool {
 };
 
 static void	pool_bcast_done(struct pool_job *);
+static int	pool_job_start(struct pool_job *);
 
 /* The worker this thread is, on a pool's threads (for pool_post). */
 static __thread struct pool_worker *pool_self;
@@ -253,7 +254,7 @@ pool_worker_run(struct pool_worker *w, struct pool_job *job)
 {
 	struct pool	*pool = w->pool;
 
-	if (pool_job_cancelled(job)) {
+	if (!pool_job_start(job)) {
 		job->status = POOL_JOB_CANCELLED;
 		pool->counts.cancelled++;
 	} else {
@@ -728,18 +729,37 @@ pool_free(struct pool *pool, unsigned int deadline_ms)
  * Asks that a submitted job not run: if no worker has started it, it is
  * completed as POOL_JOB_CANCELLED without running; if it is running, its
  * run may notice through pool_job_cancelled. Its done runs either way.
+ * Returns 1 if it will not run, 0 if a worker started it already: one
+ * atomic step against the worker's own, so exactly one of them wins.
  */
-void
+int
 pool_job_cancel(struct pool_job *job)
 {
-	__atomic_store_n(&job->cancelled, 1, __ATOMIC_RELAXED);
+	int	was;
+
+	was = __atomic_fetch_or(&job->cancelled, POOL_CANCEL_ASKED,
+	    __ATOMIC_ACQ_REL);
+	return ((was & POOL_CANCEL_STARTED) == 0);
 }
 
 /* Returns 1 if pool_job_cancel was called on this job. Any thread. */
 int
 pool_job_cancelled(struct pool_job *job)
 {
-	return (__atomic_load_n(&job->cancelled, __ATOMIC_RELAXED));
+	return ((__atomic_load_n(&job->cancelled, __ATOMIC_ACQUIRE) &
+	    POOL_CANCEL_ASKED) != 0);
+}
+
+/* A worker takes a queued job: returns 1 if it may run it, 0 if it was
+ * cancelled first. Lock held. */
+static int
+pool_job_start(struct pool_job *job)
+{
+	int	was;
+
+	was = __atomic_fetch_or(&job->cancelled, POOL_CANCEL_STARTED,
+	    __ATOMIC_ACQ_REL);
+	return ((was & POOL_CANCEL_ASKED) == 0);
 }
 
 /* Marks the job failed; called by its run on the worker. */

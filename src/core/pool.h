@@ -56,8 +56,12 @@ struct pool_job {
 	struct pool_job		*next;
 	size_t			 posted;	/* pool_post's bytes */
 	enum pool_job_status	 status;
-	int			 cancelled;	/* atomic */
+	int			 cancelled;	/* atomic: POOL_CANCEL_* bits */
 };
+
+/* The bits of a job's cancelled: which came first decides if it runs. */
+#define POOL_CANCEL_ASKED	0x1	/* pool_job_cancel */
+#define POOL_CANCEL_STARTED	0x2	/* a worker took it to run */
 
 /* Per-worker set up and tear down, both called on the worker's thread. */
 struct pool_worker_ops {
@@ -97,7 +101,7 @@ int		 pool_broadcast(struct pool *, pool_broadcast_cb,
 void		 pool_stats(struct pool *, struct pool_counts *);
 int		 pool_threads(struct pool *);
 
-void		 pool_job_cancel(struct pool_job *);
+int		 pool_job_cancel(struct pool_job *);
 int		 pool_job_cancelled(struct pool_job *);
 void		 pool_job_fail(struct pool_job *);
 

@@ -10,10 +10,14 @@
  * in between calls publish_barrier() first, so every order holds. The
  * outcome reaches the publishes' done at the barrier, once for them all.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/config.h"
 #include "base/stats.h"
+#include "base/xmalloc.h"
+#include "cluster/cluster.h"
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
@@ -25,6 +29,24 @@
 
 static struct subs	*publish_subs;
 static publish_find_cb	 publish_find;
+static struct cluster	*publish_cluster;	/* NULL: one node */
+
+/*
+ * A private message to a name of another node, waiting for the cluster
+ * to say whether it exists: the sender's input is suspended meanwhile, so
+ * that its replies stay in order. Its address is the cluster's token;
+ * owned by publish.c until answered (or the cluster is gone).
+ */
+struct publish_wait {
+	uint64_t		 conn_id;	/* the sender, or 0 */
+	publish_done_cb		 done;
+	struct publish_wait	*prev;
+	struct publish_wait	*next;
+	size_t			 chlen;
+	char			 channel[];	/* "@NAME" */
+};
+static struct publish_wait	*publish_waits;
+
 
 /* One fan-out in progress. */
 struct publish_fanout {
@@ -61,6 +83,22 @@ publish_init(struct subs *subs, publish_find_cb find)
 	publish_find = find;
 }
 
+/* Hands publishes to the other nodes through a cluster link (NULL: no
+ * more). Questions still waiting are forgotten with it. */
+void
+publish_set_cluster(struct cluster *cl)
+{
+	struct publish_wait	*w;
+
+	publish_cluster = cl;
+	if (cl != NULL)
+		return;
+	while ((w = publish_waits) != NULL) {
+		publish_waits = w->next;
+		free(w);
+	}
+}
+
 /* Delivers the fan-out's message to one receiver. */
 static void
 publish_deliver_cb(void *owner, void *arg)
@@ -87,8 +125,8 @@ publish_deliver_local(const char *channel, size_t chlen, struct msg *m,
 	return ((size_t)f.delivered);
 }
 
-/* Checks a publish target: a channel, or the inbox of a live name.
- * Returns 0 or an error. */
+/* Checks a publish target: a channel, or the inbox of a live name (here,
+ * or on another node if there is a cluster). Returns 0 or an error. */
 static int
 publish_check_target(const char *channel, size_t chlen, struct conn **to)
 {
@@ -96,11 +134,65 @@ publish_check_target(const char *channel, size_t chlen, struct conn **to)
 	if (chlen > 0 && *channel == '@') {
 		if (!name_is_inbox(channel, chlen))
 			return (ERROR_BAD_CHANNEL);
-		if ((*to = publish_find(channel + 1, chlen - 1)) == NULL)
+		*to = publish_find(channel + 1, chlen - 1);
+		if (*to == NULL && publish_cluster == NULL)
 			return (ERROR_NO_SUCH_NAME);
 		return (0);
 	}
 	return (name_is_channel(channel, chlen) ? 0 : ERROR_BAD_CHANNEL);
+}
+
+/* The cluster answered a private message to another node's name: the
+ * sender's publish is done, and its input goes on. */
+static void
+publish_remote_done(void *arg, uint64_t token, int found)
+{
+	struct publish_wait	*w = (struct publish_wait *)(uintptr_t)token;
+	struct conn		*from = NULL;
+
+	if (w->prev != NULL)
+		w->prev->next = w->next;
+	else
+		publish_waits = w->next;
+	if (w->next != NULL)
+		w->next->prev = w->prev;
+	if (w->conn_id != 0 && (from = conn_find(w->conn_id)) == NULL) {
+		free(w);
+		return;
+	}
+	if (w->done != NULL)
+		w->done(from, w->channel, w->chlen, found == 1 ? 1 :
+		    ERROR_NO_SUCH_NAME, 1);
+	if (from != NULL)
+		conn_resume(from);
+	free(w);
+}
+
+/* Sends a private message to a name no local connection holds, through
+ * the cluster. Returns ERROR_PENDING: the outcome reaches done later. */
+static long
+publish_remote(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, publish_done_cb done)
+{
+	struct publish_wait	*w;
+	char			 name[NAME_NICK_MAX + 1];
+
+	w = xcalloc(1, sizeof *w + chlen + 1);
+	w->conn_id = from != NULL ? from->id : 0;
+	w->done = done;
+	memcpy(w->channel, channel, chlen);
+	w->chlen = chlen;
+	w->next = publish_waits;
+	if (publish_waits != NULL)
+		publish_waits->prev = w;
+	publish_waits = w;
+	snprintf(name, sizeof name, "%.*s", (int)chlen - 1, channel + 1);
+	stats.published++;
+	if (from != NULL)
+		conn_suspend(from);
+	cluster_msg(publish_cluster, name, sender, text, tlen,
+	    (uint64_t)(uintptr_t)w, publish_remote_done);
+	return (ERROR_PENDING);
 }
 
 /*
@@ -121,6 +213,8 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	if ((rc = publish_check_target(channel, chlen, &to)) != 0)
 		return (rc);
 	publish_barrier();
+	if (to == NULL && *channel == '@')
+		return (ERROR_NO_SUCH_NAME);	/* publish_remote's */
 	if (to != NULL) {
 		/* The inbox as its owner's name is spelt. */
 		inbox[0] = '@';
@@ -135,9 +229,13 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	stats.published++;
 	if (to != NULL)
 		publish_deliver_cb(to, &f);
-	else
+	else {
 		f.delivered = (long)publish_deliver_local(channel, chlen,
 		    f.msg, 1, config.echo ? NULL : from);
+		if (publish_cluster != NULL)
+			cluster_publish(publish_cluster, channel, chlen,
+			    f.msg->data, f.msg->len, 1);
+	}
 	msg_unref(f.msg);
 	return (f.delivered);
 }
@@ -155,6 +253,9 @@ publish_barrier(void)
 	stats.published += publish_block.count;
 	n = publish_deliver_local(publish_block.channel, publish_block.chlen,
 	    m, publish_block.count, config.echo ? NULL : publish_block.owner);
+	if (publish_cluster != NULL)
+		cluster_publish(publish_cluster, publish_block.channel,
+		    publish_block.chlen, m->data, m->len, publish_block.count);
 	msg_unref(m);
 	publish_block.done(publish_block.owner, publish_block.channel,
 	    publish_block.chlen, (long)n, publish_block.count);
@@ -255,9 +356,10 @@ publish_block_add(struct conn *from, const char *sender, const char *channel,
 	return (1);
 }
 
-/* Publishes past the hooks: into the open block if it can go there, else
- * at once, after the block. Returns the outcome, or ERROR_PENDING (in a
- * block: done gets it). */
+/* Publishes past the hooks: into the open block if it can go there, to
+ * another node's name through the cluster, else at once, after the block.
+ * Returns the outcome, or ERROR_PENDING (in a block, or waiting for the
+ * cluster: done gets it). */
 static long
 publish_pass(struct conn *from, const char *sender, const char *channel,
     size_t chlen, const char *text, size_t tlen, publish_done_cb done)
@@ -266,6 +368,12 @@ publish_pass(struct conn *from, const char *sender, const char *channel,
 
 	if (publish_block_add(from, sender, channel, chlen, text, tlen, done))
 		return (ERROR_PENDING);
+	if (*channel == '@' && publish_cluster != NULL &&
+	    publish_find(channel + 1, chlen - 1) == NULL) {
+		publish_barrier();
+		return (publish_remote(from, sender, channel, chlen, text,
+		    tlen, done));
+	}
 	n = publish_now(from, sender, channel, chlen, text, tlen);
 	if (done != NULL)
 		done(from, channel, chlen, n, 1);
@@ -340,6 +448,7 @@ publish(struct conn *from, const char *sender, const char *channel,
 	/* The open block's channel was checked when it opened. */
 	if (!publish_block_is_for(channel, chlen) &&
 	    (rc = publish_check_target(channel, chlen, &to)) != 0) {
+		publish_barrier();	/* its reply after the block's */
 		if (done != NULL)
 			done(from, channel, chlen, rc, 1);
 		return (rc);

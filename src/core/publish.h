@@ -25,7 +25,10 @@ typedef void (*publish_done_cb)(struct conn *from, const char *channel,
 /* Finds a live connection by name (any case), for @NAME targets. */
 typedef struct conn *(*publish_find_cb)(const char *name, size_t len);
 
+struct cluster;
+
 void	publish_init(struct subs *, publish_find_cb);
+void	publish_set_cluster(struct cluster *);
 long	publish(struct conn *, const char *, const char *, size_t,
 	    const char *, size_t, publish_done_cb);
 size_t	publish_deliver_local(const char *, size_t, struct msg *,

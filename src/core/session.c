@@ -13,19 +13,28 @@
 #include <string.h>
 
 #include "core/broker.h"
-#include "core/cmd.h"
 #include "base/config.h"
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
+#include "core/remote.h"
 #include "wire/error.h"
 #include "wire/line.h"
 #include "core/session.h"
 #include "base/log.h"
 #include "base/stats.h"
 
+static session_line_cb	session_handler;	/* cmd_line, set at start */
+
 static void	session_process(struct conn *);
 static void	session_telnet_reply(struct conn *);
+
+/* Sets what gets each line that the line hooks let through. */
+void
+session_init(session_line_cb cb)
+{
+	session_handler = cb;
+}
 
 /* The connect handlers answered: refuse, or join the default channel
  * and greet. */
@@ -35,8 +44,8 @@ session_connected(struct hooks_call *call)
 	struct conn	*c = call->conn;
 
 	if (!call->go) {
-		conn_printf(c, "-ERR refused %s", call->reason != NULL ?
-		    call->reason : "by a script");
+		conn_printf(c, "-ERR %s %s", error_code(ERROR_REFUSED),
+		    call->reason != NULL ? call->reason : "by a script");
 		conn_close(c, "refused");
 		return;
 	}
@@ -48,23 +57,51 @@ session_connected(struct hooks_call *call)
 	    c->channel != NULL ? c->channel : "");
 }
 
-/* Greets a new connection: a name, the connect hooks, then (if they let
- * it in) the default channel and +HELLO. Input is read from the start so
- * that a connect hook can conn:read() a dialog. */
-void
-session_start(struct conn *c)
+/* Runs the connect hooks of a connection that has its name. */
+static void
+session_greet(struct conn *c)
 {
 	struct hooks_call	call;
 
-	c->rate_tokens = config.max_rate;
-	c->rate_ms = conn_now_ms();
-	broker_attach(c);
-	conn_set_reading(c, 1);
 	memset(&call, 0, sizeof call);
 	call.event = HOOKS_CONNECT;
 	call.conn = c;
 	call.cont = session_connected;
 	hooks_run(&call);
+}
+
+/* The cluster answered a guest name's claim: on to the greeting, or (the
+ * name is taken on another node) the next guest name. */
+static void
+session_guest_claimed(struct conn *c, const char *name, int result)
+{
+	if (result == 0 && !c->dead) {
+		broker_next_guest(c);
+		if (remote_claim(c, c->name, NULL, session_guest_claimed) == 0)
+			return;
+	}
+	session_resume(c);
+	if (!c->dead)
+		session_greet(c);
+}
+
+/* Greets a new connection: a name (claimed across the cluster, if there
+ * is one and it is up: input waits meanwhile), the connect hooks, then
+ * (if they let it in) the default channel and +HELLO. Input is read from
+ * the start so that a connect hook can conn:read() a dialog. */
+void
+session_start(struct conn *c)
+{
+	c->rate_tokens = config.max_rate;
+	c->rate_ms = conn_now_ms();
+	broker_attach(c);
+	conn_set_reading(c, 1);
+	if (remote_up() && remote_claim(c, c->name, NULL,
+	    session_guest_claimed) == 0) {
+		session_suspend(c);
+		return;
+	}
+	session_greet(c);
 }
 
 /* Forgets a closing connection: scripts first, then the broker. */
@@ -159,48 +196,13 @@ session_take_token(struct conn *c)
 	return (0);
 }
 
-/* A text line's publish failed after its hooks: say why (count is 1:
- * a block's outcome is never an error). */
-static void
-session_publish_done(struct conn *c, const char *channel, size_t chlen,
-    long n, unsigned int count)
-{
-	if (n < 0)
-		cmd_error(c, (int)n, "%.*s", (int)chlen, channel);
-}
-
-/* Publishes a text line to the connection's current channel. */
-static void
-session_publish(struct conn *c, const char *text, size_t len)
-{
-	if (c->channel == NULL) {
-		cmd_error(c, ERROR_NO_CHANNEL, "/join a channel first");
-		return;
-	}
-	publish(c, c->name, c->channel, strlen(c->channel), text, len,
-	    session_publish_done);
-}
-
-/* The line handlers answered: run the (maybe rewritten) line, a command
- * or text for the current channel, unless they consumed it. */
+/* The line handlers answered: the (maybe rewritten) line goes on, unless
+ * they consumed it. */
 static void
 session_line_go(struct hooks_call *call)
 {
-	struct conn	*c = call->conn;
-	const char	*line = call->text;
-	size_t		 len = call->text_len;
-
-	if (!call->go || len == 0)
-		return;
-	if (line[0] == '/' && (len == 1 || line[1] != '/')) {
-		cmd_dispatch(c, line + 1, len - 1);
-		return;
-	}
-	if (line[0] == '/') {
-		line++;
-		len--;
-	}
-	session_publish(c, line, len);
+	if (call->go && call->text_len > 0)
+		session_handler(call->conn, call->text, call->text_len);
 }
 
 /* Runs one input line through the line handlers. */
@@ -298,12 +300,14 @@ session_next(struct conn *c)
 			return (0);
 		len = line_strip_telnet(p, len);
 		stats.lines_in++;
+		c->lines_in++;
 		if (session_suspended(c))
 			hooks_read_line(c, p, len);
 		else
 			session_line(c, p, len);
 		break;
 	case LINE_TOO_LONG:
+		publish_barrier();
 		conn_printf(c, "-ERR line-too-long %zu", config.max_line);
 		break;
 	case LINE_SKIP:
@@ -313,11 +317,17 @@ session_next(struct conn *c)
 	return (1);
 }
 
-/* Processes input lines until the input stops or must wait. */
+/*
+ * Processes input lines until the input stops or must wait. After the
+ * peer's EOF, once no whole line is left and nothing holds the rest back,
+ * a conn:read() waiting gets "closed" (its hook may still answer), and
+ * then the connection is closed.
+ */
 static void
 session_process(struct conn *c)
 {
 	size_t	bound = LINE_WINDOW(&c->reader) + CONFIG_INPUT_MAX;
+	int	used_up = 0;
 
 	if (c->processing)
 		return;
@@ -328,10 +338,18 @@ session_process(struct conn *c)
 			c->stalled = 1;
 			break;
 		}
-		if (!session_next(c))
+		if (!session_next(c)) {
+			used_up = !session_suspended(c) || hooks_wants_line(c);
 			break;
+		}
 	}
 	publish_batch_end();
 	c->processing = 0;
+	if (c->eof && used_up && !c->dead) {
+		if (hooks_wants_line(c))
+			hooks_read_eof(c);
+		else
+			conn_close(c, "eof");
+	}
 	conn_set_reading(c, evbuffer_get_length(c->in) < bound);
 }

@@ -14,6 +14,10 @@
 
 struct conn;
 
+/* What gets each input line that the line hooks let through. */
+typedef void (*session_line_cb)(struct conn *, const char *, size_t);
+
+void	session_init(session_line_cb);
 void	session_start(struct conn *);
 void	session_input(struct conn *);
 void	session_closed(struct conn *);

@@ -4,12 +4,14 @@
  * publish and only when there are patterns at all. Every entry (a
  * membership, an exact subscription or a pattern) sits both in the list
  * of its channel or trie node and in its client's own list, so a client
- * leaves everything in time proportional to what it holds.
+ * leaves everything in time proportional to what it holds; one table finds
+ * any client's entry by kind and name in one probe, however many it holds.
  */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "base/dict.h"
 #include "wire/name.h"
 #include "core/subs.h"
@@ -74,6 +76,7 @@ struct subs_client {
 	void			*owner;
 	uint64_t		 mark;		/* last match that reached it */
 	size_t			 npatterns;	/* /sub entries, exact or not */
+	size_t			 nchannels;	/* memberships */
 	struct subs_entry	*entries;
 };
 
@@ -81,9 +84,12 @@ struct subs_client {
  * The pattern cache: a channel -> the clients whose wildcard patterns
  * match it, as the last trie walk for that channel found them. Any change
  * to the trie's entries empties it, so an entry is never stale; it holds
- * at most SUBS_CACHE_MAX channels and is emptied when full.
+ * at most SUBS_CACHE_MAX channels and CONFIG_PATTERN_CACHE_MAX bytes, and
+ * is emptied when either is reached. A walk whose result alone would pass
+ * the byte bound is not cached.
  */
-#define SUBS_CACHE_MAX	4096
+#define SUBS_CACHE_MAX		4096
+#define SUBS_CACHE_OVERHEAD	48	/* a dict entry and its slot */
 
 struct subs_cached {
 	struct subs_client	**v;
@@ -93,10 +99,12 @@ struct subs_cached {
 
 struct subs {
 	struct dict		*channels;	/* name -> struct subs_channel */
+	struct dict		*entries;	/* subs_key() -> its entry */
 	struct subs_node	 root;
 	size_t			 npatterns;	/* wildcard entries in the trie */
 	uint64_t		 gen;		/* bumped per walk, for dedupe */
 	struct dict		*cache;		/* name -> struct subs_cached */
+	size_t			 cache_bytes;	/* what its entries hold */
 };
 
 static void	subs_node_prune(struct subs *, struct subs_node *);
@@ -157,6 +165,7 @@ subs_new(void)
 
 	subs = xcalloc(1, sizeof *subs);
 	subs->channels = dict_new(0);
+	subs->entries = dict_new(0);
 	subs->cache = dict_new(0);
 	return (subs);
 }
@@ -168,6 +177,7 @@ subs_free(struct subs *subs)
 	subs_cache_clear(subs);
 	dict_free(subs->cache);
 	dict_free(subs->channels);
+	dict_free(subs->entries);
 	if (subs->root.children != NULL)
 		dict_free(subs->root.children);
 	free(subs);
@@ -185,20 +195,59 @@ subs_client_new(struct subs *subs, void *owner)
 	return (c);
 }
 
-/* Finds a client's entry of a kind and name. */
+/*
+ * Builds the key of a client's entry in subs->entries: the client's
+ * address, 'm' for a membership or 's' for a subscription, then the name.
+ * Uses buf if it fits (SUBS_KEY_SIZE bytes), else allocates. Returns the
+ * key; *keylen gets its length.
+ */
+#define SUBS_KEY_SIZE	(sizeof (void *) + 1 + NAME_CHANNEL_MAX)
+static char *
+subs_key(char *buf, const struct subs_client *c, int pattern,
+    const char *name, size_t len, size_t *keylen)
+{
+	char	*key = buf;
+
+	*keylen = sizeof c + 1 + len;
+	if (*keylen > SUBS_KEY_SIZE)
+		key = xmalloc(*keylen);
+	memcpy(key, &c, sizeof c);
+	key[sizeof c] = pattern ? 's' : 'm';
+	memcpy(key + sizeof c + 1, name, len);
+	return (key);
+}
+
+/* Adds (e not NULL) or removes a client's entry in the table of all. */
+static void
+subs_client_index(struct subs_client *c, int pattern, const char *name,
+    size_t len, struct subs_entry *e)
+{
+	char	 buf[SUBS_KEY_SIZE], *key;
+	size_t	 keylen;
+
+	key = subs_key(buf, c, pattern, name, len, &keylen);
+	if (e != NULL)
+		dict_put(c->subs->entries, key, keylen, e);
+	else
+		dict_del(c->subs->entries, key, keylen);
+	if (key != buf)
+		free(key);
+}
+
+/* Finds a client's entry of a kind and name: one probe. */
 static struct subs_entry *
 subs_client_find(struct subs_client *c, int pattern, const char *name,
     size_t len)
 {
 	struct subs_entry	*e;
+	char			 buf[SUBS_KEY_SIZE], *key;
+	size_t			 keylen;
 
-	for (e = c->entries; e != NULL; e = e->next) {
-		if ((e->kind != SUBS_MEMBER) != pattern || e->len != len)
-			continue;
-		if (memcmp(e->name, name, len) == 0)
-			return (e);
-	}
-	return (NULL);
+	key = subs_key(buf, c, pattern, name, len, &keylen);
+	e = dict_get(c->subs->entries, key, keylen);
+	if (key != buf)
+		free(key);
+	return (e);
 }
 
 /* Creates an entry in a client's list and in the given list. */
@@ -219,6 +268,7 @@ subs_entry_new(struct subs_client *c, enum subs_kind kind, void *where,
 		c->entries->prev = e;
 	c->entries = e;
 	subs_list_add(l, e);
+	subs_client_index(c, kind != SUBS_MEMBER, name, len, e);
 	return (e);
 }
 
@@ -324,6 +374,7 @@ subs_entry_free(struct subs_entry *e)
 	struct subs		*subs = c->subs;
 
 	subs_list_remove(e);
+	subs_client_index(c, e->kind != SUBS_MEMBER, e->name, e->len, NULL);
 	if (e->prev != NULL)
 		e->prev->next = e->next;
 	else
@@ -338,6 +389,8 @@ subs_entry_free(struct subs_entry *e)
 		subs_channel_prune(subs, e->where);
 	if (e->kind != SUBS_MEMBER)
 		c->npatterns--;
+	else
+		c->nchannels--;
 	free(e->name);
 	free(e);
 }
@@ -363,6 +416,7 @@ subs_join(struct subs_client *c, const char *channel, size_t len)
 		return (0);
 	ch = subs_channel_get(c->subs, channel, len, 1);
 	subs_entry_new(c, SUBS_MEMBER, ch, &ch->members, channel, len);
+	c->nchannels++;
 	return (1);
 }
 
@@ -433,6 +487,13 @@ subs_client_patterns(const struct subs_client *c)
 	return (c->npatterns);
 }
 
+/* Returns how many channels a client is a member of. */
+size_t
+subs_client_joins(const struct subs_client *c)
+{
+	return (c->nchannels);
+}
+
 /* Calls back each channel a client is a member of. Returns how many. */
 size_t
 subs_client_channels(const struct subs_client *c,
@@ -450,6 +511,20 @@ subs_client_channels(const struct subs_client *c,
 		count++;
 	}
 	return (count);
+}
+
+/* Calls back each /sub a client holds (exact and wildcard). */
+void
+subs_client_patterns_each(const struct subs_client *c,
+    void (*cb)(const char *, size_t, void *), void *arg)
+{
+	struct subs_entry	*e, *next;
+
+	for (e = c->entries; e != NULL; e = next) {
+		next = e->next;
+		if (e->kind != SUBS_MEMBER)
+			cb(e->name, e->len, arg);
+	}
 }
 
 /* Adds a list's clients not yet reached in this walk to a cached list. */
@@ -515,31 +590,70 @@ subs_cache_clear(struct subs *subs)
 	}
 	dict_free(subs->cache);
 	subs->cache = dict_new(0);
+	subs->cache_bytes = 0;
+}
+
+/* Returns the bytes a cache entry for a channel name holds. */
+static size_t
+subs_cached_bytes(const struct subs_cached *cached, size_t len)
+{
+	return (sizeof *cached + cached->cap * sizeof *cached->v + len +
+	    SUBS_CACHE_OVERHEAD);
+}
+
+/* Returns the bytes the pattern cache holds. */
+size_t
+subs_cache_bytes(const struct subs *subs)
+{
+	return (subs->cache_bytes);
+}
+
+/* Frees a walk's result that the cache does not hold. */
+static void
+subs_cached_free(struct subs_cached *cached)
+{
+	free(cached->v);
+	free(cached);
 }
 
 /*
  * Returns the clients whose patterns match a channel: from the cache, or
- * from one trie walk whose result is cached. Uses a dedupe generation of
- * its own, so call it before a match starts its own.
+ * from one trie walk whose result is cached if it fits (else *uncached is
+ * set and the caller frees it with subs_cached_free). Uses a dedupe
+ * generation of its own, so call it before a match starts its own.
  */
 static struct subs_cached *
-subs_cache_get(struct subs *subs, const char *channel, size_t len)
+subs_cache_get(struct subs *subs, const char *channel, size_t len,
+    int *uncached)
 {
 	struct subs_cached	*cached;
 	const char		*tok[NAME_TOKENS_MAX], *p = channel;
-	size_t			 toklen[NAME_TOKENS_MAX], n = 0;
+	size_t			 toklen[NAME_TOKENS_MAX], n = 0, bytes;
 
+	*uncached = 0;
 	if ((cached = dict_get(subs->cache, channel, len)) != NULL)
 		return (cached);
 	while (n < NAME_TOKENS_MAX &&
 	    name_next_token(&p, channel + len, &tok[n], &toklen[n]))
 		n++;
-	if (dict_count(subs->cache) >= SUBS_CACHE_MAX)
-		subs_cache_clear(subs);
 	cached = xcalloc(1, sizeof *cached);
 	subs->gen++;
 	subs_node_collect(&subs->root, tok, toklen, 0, n, subs->gen, cached);
+	if (cached->n != 0 && cached->n < cached->cap) {
+		cached->v = xreallocarray(cached->v, cached->n,
+		    sizeof *cached->v);
+		cached->cap = cached->n;
+	}
+	bytes = subs_cached_bytes(cached, len);
+	if (bytes > CONFIG_PATTERN_CACHE_MAX) {
+		*uncached = 1;
+		return (cached);
+	}
+	if (dict_count(subs->cache) >= SUBS_CACHE_MAX ||
+	    subs->cache_bytes + bytes > CONFIG_PATTERN_CACHE_MAX)
+		subs_cache_clear(subs);
 	dict_put(subs->cache, channel, len, cached);
+	subs->cache_bytes += bytes;
 	return (cached);
 }
 
@@ -557,9 +671,10 @@ subs_match(struct subs *subs, const char *channel, size_t len,
 	struct subs_cached	*cached = NULL;
 	struct subs_client	*c;
 	size_t			 count = 0, i;
+	int			 uncached = 0;
 
 	if (subs->npatterns != 0)
-		cached = subs_cache_get(subs, channel, len);
+		cached = subs_cache_get(subs, channel, len, &uncached);
 	subs->gen++;
 	if ((ch = dict_get(subs->channels, channel, len)) != NULL) {
 		count += subs_list_visit(&ch->members, subs->gen, cb, arg);
@@ -574,10 +689,13 @@ subs_match(struct subs *subs, const char *channel, size_t len,
 			cb(c->owner, arg);
 		count++;
 	}
+	if (uncached)
+		subs_cached_free(cached);
 	return (count);
 }
 
-/* Calls back each member of a channel. Returns how many. */
+/* Calls back each member of a channel (none without cb: then it only
+ * counts, at once). Returns how many there are. */
 size_t
 subs_members(struct subs *subs, const char *channel, size_t len,
     subs_owner_cb cb, void *arg)
@@ -586,16 +704,20 @@ subs_members(struct subs *subs, const char *channel, size_t len,
 
 	if ((ch = dict_get(subs->channels, channel, len)) == NULL)
 		return (0);
+	if (cb == NULL)
+		return (ch->members.n);
 	subs->gen++;
 	return (subs_list_visit(&ch->members, subs->gen, cb, arg));
 }
 
 /*
  * Calls back once each other member of every channel the client is a
- * member of (who should hear of its quit or rename). Returns how many.
+ * member of (who should hear of its quit or rename), but for channels of
+ * more than max_members members. Returns how many.
  */
 size_t
-subs_peers(struct subs_client *c, subs_owner_cb cb, void *arg)
+subs_peers(struct subs_client *c, size_t max_members, subs_owner_cb cb,
+    void *arg)
 {
 	struct subs		*subs = c->subs;
 	struct subs_entry	*e;
@@ -608,6 +730,8 @@ subs_peers(struct subs_client *c, subs_owner_cb cb, void *arg)
 		if (e->kind != SUBS_MEMBER)
 			continue;
 		ch = e->where;
+		if (ch->members.n > max_members)
+			continue;
 		count += subs_list_visit(&ch->members, subs->gen, cb, arg);
 	}
 	return (count);

@@ -31,15 +31,19 @@ int	subs_is_member(struct subs_client *, const char *, size_t);
 int	subs_subscribe(struct subs_client *, const char *, size_t);
 int	subs_unsubscribe(struct subs_client *, const char *, size_t);
 size_t	subs_client_patterns(const struct subs_client *);
+size_t	subs_client_joins(const struct subs_client *);
 size_t	subs_client_channels(const struct subs_client *,
+	    void (*)(const char *, size_t, void *), void *);
+void	subs_client_patterns_each(const struct subs_client *,
 	    void (*)(const char *, size_t, void *), void *);
 
 size_t	subs_match(struct subs *, const char *, size_t, subs_owner_cb,
 	    void *);
 size_t	subs_members(struct subs *, const char *, size_t, subs_owner_cb,
 	    void *);
-size_t	subs_peers(struct subs_client *, subs_owner_cb, void *);
+size_t	subs_peers(struct subs_client *, size_t, subs_owner_cb, void *);
 size_t	subs_channels(struct subs *, subs_channel_cb, void *);
 size_t	subs_count_channels(const struct subs *);
+size_t	subs_cache_bytes(const struct subs *);
 
 #endif

@@ -5,9 +5,10 @@
  * suspends the calling coroutine like any other wait; the job's done, on
  * the loop, resumes it with the worker function's results or raises its
  * error there. A full queue never drops: the job waits on a FIFO list
- * (of at most CONFIG_WAITING_MAX calls: past it the call raises "busy")
- * and is submitted after the next drain. Past --blocking-timeout the caller
- * gets "timeout" and the late result is discarded when it comes.
+ * (of at most CONFIG_WAITING_PER_JOB x --max-jobs calls: past it the call
+ * raises "busy") and is submitted after the next drain. Past
+ * --blocking-timeout the caller gets "timeout" and the late result is
+ * discarded when it comes.
  *
  * Loop thread only; the pool's workers run worker.c.
  */
@@ -124,11 +125,15 @@ job_done(struct pool_job *pj)
 	int			 n;
 
 	publish_barrier();
-	if (job->waiter != NULL) {
+	if (job->waiter != NULL && run_is_dead(job->waiter))
+		run_wake(job->waiter, 0);
+	else if (job->waiter != NULL) {
 		L = run_thread(job->waiter);
 		n = job_push(L, job);
 		run_wake(job->waiter, n);
-	} else if (job->L != NULL) {
+	} else if (job->L != NULL && state_of(job->L)->broken)
+		run_release(job->L);
+	else if (job->L != NULL) {
 		lua_rawgeti(job->L, LUA_REGISTRYINDEX, job->callback_ref);
 		luaL_unref(job->L, LUA_REGISTRYINDEX, job->callback_ref);
 		n = job_push(job->L, job);
@@ -197,18 +202,25 @@ job_pool_cb(evutil_socket_t fd, short what, void *arg)
 	job_retry();
 }
 
-/* A blocking call waited too long: the caller gets "timeout"; the job
- * is dropped if it has not started, else its result will be. */
+/* A blocking call waited too long: the caller gets "timeout"; a job
+ * that has not started never runs (on the wait list it is dropped, in
+ * the pool's queue cancelled), else its result will be discarded. */
 static void
 job_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct job	*job = arg;
 	struct run	*run = job->waiter;
-	lua_State		*L = run_thread(run);
+	lua_State	*L = run_thread(run);	/* unused if it is dead */
 
 	job->waiter = NULL;
 	if (job_unwait(job))
 		job_free(job);
+	else
+		pool_job_cancel(&job->job);
+	if (run_is_dead(run)) {
+		run_wake(run, 0);
+		return;
+	}
 	lua_pushboolean(L, 0);
 	lua_pushliteral(L, "timeout");
 	run_wake(run, 2);
@@ -225,7 +237,7 @@ job_new(lua_State *L, int last)
 
 	if (job_stopping)
 		luaL_error(L, "cancelled: the server is shutting down");
-	if (job_nwaiting >= CONFIG_WAITING_MAX)
+	if (job_nwaiting >= CONFIG_WAITING_PER_JOB * config.max_jobs)
 		luaL_error(L, "busy: %d calls wait for the job queue already",
 		    (int)job_nwaiting);
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.workers");

@@ -15,6 +15,7 @@
 #include "base/stats.h"
 #include "base/xmalloc.h"
 #include "core/hooks.h"
+#include "lua/bridge.h"
 #include "lua/job.h"
 #include "lua/load.h"
 #include "lua/module.h"
@@ -70,6 +71,7 @@ load_state(char **cause)
 	struct state	*st = state_new(0, 0);
 	lua_State	*L = st->L;
 	size_t		 i;
+	int		 rc = LUA_OK;
 
 	lua_newtable(L);
 	for (i = 0; i < HOOKS_NEVENTS; i++) {
@@ -88,13 +90,34 @@ load_state(char **cause)
 	module_install(L, 0);
 	for (i = 0; i < config.nscripts; i++) {
 		if (luaL_loadfile(L, config.scripts[i]) != LUA_OK ||
-		    state_run(st, L, 0, 0, NULL) != LUA_OK) {
-			xasprintf(cause, "%s", lua_tostring(L, -1));
+		    (rc = state_run(st, L, 0, 0, NULL)) != LUA_OK) {
+			xasprintf(cause, "%s", rc == STATE_BROKEN ? "stuck "
+			    "past --script-timeout" : lua_tostring(L, -1));
 			state_close(st);
 			return (NULL);
 		}
 	}
 	return (st);
+}
+
+/* The main state was stuck and is broken: a fresh one from the scripts
+ * on disk takes its place (none, if they fail to load now). Its timers
+ * stop by themselves (module.c). */
+static void
+load_rebuild(void)
+{
+	struct state	*st;
+	char		*cause = NULL;
+
+	if ((st = load_state(&cause)) == NULL) {
+		log_error("the main state was stuck, and the scripts fail to "
+		    "load again: running without them: %s", cause);
+		free(cause);
+	} else
+		log_warn("the main state was stuck: a fresh one runs the "
+		    "scripts now");
+	run_retire(run_main);
+	run_set_main(st);
 }
 
 /* Returns the bytes the main state uses. */
@@ -116,14 +139,19 @@ int
 load_start(char **cause)
 {
 	struct state	*st;
+	size_t		 i;
 
 	run_set_main(NULL);
+	run_set_rebuild(load_rebuild);
 	if (config.nscripts == 0)
 		return (0);
 	if ((st = load_state(cause)) == NULL)
 		return (-1);
 	run_set_main(st);
+	bridge_open();
 	stats_gauge(load_stats);
+	for (i = 0; i < config.nscripts; i++)
+		log_info("script %s", config.scripts[i]);
 	log_info("loaded %zu script%s (%zu KiB of Lua memory)",
 	    config.nscripts, config.nscripts == 1 ? "" : "s", st->used >> 10);
 	return (0);
@@ -151,7 +179,8 @@ load_reload(void)
 		return;
 	}
 	if (run_main != NULL) {
-		module_cancel_timers(run_main->L);
+		if (!run_main->broken)
+			module_cancel_timers(run_main->L);
 		run_retire(run_main);
 	}
 	run_set_main(st);
@@ -175,5 +204,6 @@ load_stop(void)
 void
 load_free(void)
 {
+	bridge_close();
 	run_free_all();
 }

@@ -21,6 +21,7 @@
 
 #include "core/broker.h"
 #include "core/publish.h"
+#include "core/remote.h"
 #include "wire/error.h"
 #include "base/config.h"
 #include "core/conn.h"
@@ -212,19 +213,29 @@ module_drop_msg(lua_State *L)
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
 }
 
-/* conn:send(line): queues a line (never dropped). */
+/*
+ * conn:send(line): queues a line. To the connection whose input the hook
+ * runs for, it is part of the answer and never dropped (that input waits
+ * for its output to drain); to any other, it obeys --max-pending like a
+ * message: nil, "dropped" when it was dropped, nil, "closed" when the
+ * connection is closed (--slow-consumer disconnect closes it).
+ */
 static int
 module_conn_send(lua_State *L)
 {
 	struct conn	*c = module_conn(L, 1, 1);
+	struct run	*run = run_current(L);
 	size_t		 len;
 	const char	*line = luaL_checklstring(L, 2, &len);
 
 	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
-	conn_write(c, line, len);
-	conn_write(c, "\n", 1);
+	if (run != NULL && run_conn(run) == c->id) {
+		conn_write(c, line, len);
+		conn_write(c, "\n", 1);
+	} else if (!conn_send_line(c, line, len))
+		return (module_fail(L, c->dead ? "closed" : "dropped"));
 	lua_pushboolean(L, 1);
 	return (1);
 }
@@ -298,11 +309,27 @@ module_conn_unsubscribe(lua_State *L)
 	return (module_conn_call(L, broker_unsubscribe));
 }
 
-/* conn:rename(name) */
+/*
+ * conn:rename(name). In a cluster the name is then claimed across the
+ * nodes; if another node holds it, the conn becomes a guest (with a
+ * "* nick" event, as when a name is lost while cut off).
+ */
 static int
 module_conn_rename(lua_State *L)
 {
-	return (module_conn_call(L, broker_rename));
+	struct conn	*c = module_conn(L, 1, 1);
+	size_t		 len;
+	const char	*name = luaL_checklstring(L, 2, &len);
+	char		 old[NAME_NICK_MAX + 1];
+	int		 rc;
+
+	if (c == NULL)
+		return (module_fail(L, "closed"));
+	snprintf(old, sizeof old, "%s", c->name);
+	rc = broker_rename(c, name, len);
+	if (rc == 0 && remote_active() && strcmp(old, c->name) != 0)
+		remote_claim(c, c->name, old, NULL);
+	return (module_result(L, rc));
 }
 
 /* Appends a channel name to the list on the stack's top. */
@@ -374,7 +401,7 @@ module_conn_read(lua_State *L)
 	return (run_yield(L, RUN_READ, seconds, NULL, 0));
 }
 
-/* conn.FIELD: id, name, addr, channel, data, or a method. */
+/* conn.FIELD: id, name, addr, channel, tls, cert, data, or a method. */
 static int
 module_conn_index(lua_State *L)
 {
@@ -397,6 +424,10 @@ module_conn_index(lua_State *L)
 		lua_pushstring(L, c->addr);
 	else if (c != NULL && strcmp(key, "channel") == 0 && c->channel)
 		lua_pushstring(L, c->channel);
+	else if (c != NULL && strcmp(key, "tls") == 0)
+		lua_pushboolean(L, c->ssl != NULL);
+	else if (c != NULL && strcmp(key, "cert") == 0 && c->cert)
+		lua_pushstring(L, c->cert);
 	else {
 		luaL_getmetatable(L, MODULE_CONN);
 		lua_getfield(L, -1, "methods");
@@ -585,6 +616,10 @@ module_timer_cb(evutil_socket_t fd, short what, void *arg)
 	struct module_timer	*t = arg;
 	lua_State		*L = t->L;
 
+	if (state_of(L)->broken) {	/* it stops, and its state is gone */
+		event_del(&t->ev);
+		return;
+	}
 	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.timers");
 	lua_rawgetp(L, -1, t);
 	lua_remove(L, -2);
@@ -812,6 +847,8 @@ module_install(lua_State *L, int is_worker)
 	lua_setfield(L, -2, "config");
 	lua_pushstring(L, PACKAGE_VERSION);
 	lua_setfield(L, -2, "version");
+	lua_pushstring(L, config.node);
+	lua_setfield(L, -2, "node");
 	lua_pushboolean(L, is_worker);
 	lua_setfield(L, -2, "is_worker");
 	lua_pushvalue(L, -1);

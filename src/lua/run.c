@@ -10,6 +10,11 @@
  *
  * A reload makes a new main state; the old one is retired and closed once
  * the runs suspended in it (and the holds on it) are gone.
+ *
+ * A state that was stuck past its budget is broken (state.c): its runs
+ * fail without a look at it (those waiting for a job are dead until the
+ * job's done frees them), and a broken main state gives way to a fresh
+ * one (run_set_rebuild).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +50,8 @@ struct run {
 	int			 binds_input;	/* its conn's input waits for it */
 	int			 alone;		/* a hook's one handler, no chain */
 	int			 kept;		/* values under its function */
+	int			 dead;		/* its state broke: never resume */
+	struct run		*outer;		/* the run it runs inside */
 	struct run		*prev;		/* on the suspended list */
 	struct run		*next;
 };
@@ -61,6 +68,9 @@ static struct state	*run_retired;	/* closed after their runs */
 static struct dict	*run_bindings;	/* conn id -> the run it waits for */
 static int		 run_nesting;
 static struct run	*run_spare;	/* a freed run, for the next spawn */
+static void		(*run_rebuild)(void);	/* a fresh main state */
+
+static void	run_broken(struct run *);
 
 /* Returns an event's name, as lc.on knows it. */
 const char *
@@ -86,6 +96,8 @@ run_co_get(struct state *st)
 static void
 run_co_put(struct state *st, struct state_co co, int ok)
 {
+	if (st->broken)
+		return;
 	if (!ok || st->retired) {
 		luaL_unref(st->L, LUA_REGISTRYINDEX, co.ref);
 		return;
@@ -389,13 +401,22 @@ int
 run_resume(struct run *run, int nargs)
 {
 	struct run	*saved = run_running;
-	int		 rc, nres = 0;
+	int		 rc, nres = 0, nesting = run_nesting;
 
+	if (run->dead) {
+		run_free(run);
+		return (0);
+	}
 	run->wait = RUN_RUNNING;
+	run->outer = saved;
 	run_running = run;
 	run_nesting++;
 	rc = state_run(run->st, run->co.co, nargs, 0, &nres);
-	run_nesting--;
+	run_nesting = nesting;
+	if (rc == STATE_BROKEN) {
+		run_broken(run);
+		return (0);
+	}
 	run_running = saved;
 	if (rc == LUA_YIELD && run->wait != RUN_RUNNING) {
 		/* What it waits for may take a while: the messages before
@@ -554,6 +575,68 @@ run_wake(struct run *run, int nargs)
 	if (run->timer != NULL)
 		evtimer_del(run->timer);
 	run_resume(run, nargs);
+}
+
+/* Returns 1 if a run's state broke: it must not be touched (nothing
+ * may be pushed on its coroutine); run_wake() frees it. */
+int
+run_is_dead(const struct run *run)
+{
+	return (run->dead);
+}
+
+/* Registers what starts a fresh main state when the main state breaks. */
+void
+run_set_rebuild(void (*fn)(void))
+{
+	run_rebuild = fn;
+}
+
+/* Fails the runs suspended in broken states: a run waiting for a job
+ * is dead until the job's done frees it, the others are freed now. */
+static void
+run_fail_broken(void)
+{
+	struct run	*run, *next;
+
+	for (run = run_suspended; run != NULL; run = next) {
+		next = run->next;
+		if (!run->st->broken || run->dead)
+			continue;
+		run_error(run, "its Lua state was stuck and is retired");
+		if (run->wait == RUN_JOB)
+			run->dead = 1;
+		else {
+			run_free(run);
+			next = run_suspended;	/* the list changed */
+		}
+	}
+}
+
+/*
+ * A run's state (and any other its thread was running) was stuck and is
+ * broken. The runs that were running inside this one went with it; this
+ * one fails; a broken main state gives way to a fresh one before any
+ * connection's input goes on; then the runs suspended in broken states
+ * fail too.
+ */
+static void
+run_broken(struct run *run)
+{
+	struct run	*r, *outer;
+
+	for (r = run_running; r != NULL && r != run; r = outer) {
+		outer = r->outer;
+		run_error(r, "its Lua state was stuck and is retired");
+		run_free(r);
+	}
+	run_running = run->outer;
+	if (run_main != NULL && run_main->broken && run_rebuild != NULL)
+		run_rebuild();
+	run_error(run, "stuck past --script-timeout: its Lua state is "
+	    "retired");
+	run_free(run);
+	run_fail_broken();
 }
 
 /* Counts a state's handlers per event; the main state's become

@@ -156,7 +156,9 @@ static struct state *
 worker_state(int index, char **cause)
 {
 	struct state	*st = state_new(1, index);
+	const char	*msg;
 	size_t		 i;
+	int		 rc = LUA_OK;
 
 	lua_newtable(st->L);
 	lua_setfield(st->L, LUA_REGISTRYINDEX, "linecast.workers");
@@ -164,14 +166,14 @@ worker_state(int index, char **cause)
 	module_install(st->L, 1);
 	for (i = 0; i < config.nscripts; i++) {
 		if (luaL_loadfile(st->L, config.scripts[i]) == LUA_OK &&
-		    state_run(st, st->L, 0, 0, NULL) == LUA_OK)
+		    (rc = state_run(st, st->L, 0, 0, NULL)) == LUA_OK)
 			continue;
+		msg = rc == STATE_BROKEN ? "stuck past --script-timeout" :
+		    state_errmsg(st->L, -1);
 		if (cause != NULL)
-			xasprintf(cause, "in a worker state: %s",
-			    state_errmsg(st->L, -1));
+			xasprintf(cause, "in a worker state: %s", msg);
 		else
-			log_error("worker %d: %s", index,
-			    state_errmsg(st->L, -1));
+			log_error("worker %d: %s", index, msg);
 		state_close(st);
 		return (NULL);
 	}
@@ -232,6 +234,17 @@ worker_reload(void *ctx, void *arg)
 	w->st = st;
 }
 
+/* The worker's state was stuck and is broken: a fresh one from the
+ * scripts takes its place (none if they fail to load now). */
+static void
+worker_renew(struct worker *w)
+{
+	state_close(w->st);
+	w->st = worker_state(w->index, NULL);
+	log_warn("worker %d: its state was stuck: a fresh one runs the "
+	    "scripts now", w->index);
+}
+
 /* Stores an error message as a job's result. */
 static void
 worker_fail(struct value_buf *out, const char *prefix,
@@ -259,7 +272,7 @@ worker_call(void *ctx, const char *name, struct value_buf *in,
 	struct worker	*w = ctx;
 	lua_State	*L;
 	char		 err[256];
-	int		 n, top, ok = 0;
+	int		 n, top, rc, ok = 0;
 
 	if (w->st == NULL) {
 		worker_fail(out, "", "the worker's scripts failed to "
@@ -277,7 +290,14 @@ worker_call(void *ctx, const char *name, struct value_buf *in,
 		worker_fail(out, "", err);
 		goto out;
 	}
-	if (state_run(w->st, L, n, LUA_MULTRET, NULL) != LUA_OK) {
+	rc = state_run(w->st, L, n, LUA_MULTRET, NULL);
+	if (rc == STATE_BROKEN) {
+		worker_fail(out, "", "stuck past --script-timeout: this "
+		    "worker's Lua state is retired for a fresh one");
+		worker_renew(w);
+		return (0);
+	}
+	if (rc != LUA_OK) {
 		worker_fail(out, "", state_errmsg(L, -1));
 		goto out;
 	}

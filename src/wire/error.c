@@ -1,4 +1,6 @@
 /* The wire codes of errors. */
+#include <stddef.h>
+
 #include "wire/error.h"
 
 /* Returns the wire code of an error. */
@@ -19,6 +21,28 @@ error_code(int err)
 	case ERROR_DROPPED:		return ("dropped");
 	case ERROR_SCRIPT_ERROR:	return ("script-error");
 	case ERROR_PENDING:		return ("pending");
+	case ERROR_UNAVAILABLE:		return ("unavailable");
+	case ERROR_UNKNOWN_COMMAND:	return ("unknown-command");
+	case ERROR_TOO_MANY_JOINS:	return ("too-many-joins");
 	}
 	return ("error");
+}
+
+/*
+ * Returns what is allowed, in words, for an error about a malformed name
+ * or channel (the rules of name.c), or NULL for other errors.
+ */
+const char *
+error_allowed(int err)
+{
+	switch (err) {
+	case ERROR_BAD_CHANNEL:
+		return ("tokens of A-Z a-z 0-9 _ # : - joined by dots, 1 to "
+		    "128 bytes, not starting with -; in patterns also * for "
+		    "a token and a final >");
+	case ERROR_BAD_NAME:
+		return ("1 to 32 of A-Z a-z 0-9 _ -, not starting with -; "
+		    "not server");
+	}
+	return (NULL);
 }

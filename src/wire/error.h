@@ -21,8 +21,12 @@ enum error {
 	ERROR_DROPPED = -11,
 	ERROR_SCRIPT_ERROR = -12,	/* a hook failed; the client was told */
 	ERROR_PENDING = -13,		/* a hook suspended; done() comes later */
+	ERROR_UNAVAILABLE = -14,	/* the cluster is down */
+	ERROR_UNKNOWN_COMMAND = -15,
+	ERROR_TOO_MANY_JOINS = -16,
 };
 
 const char	*error_code(int);
+const char	*error_allowed(int);
 
 #endif

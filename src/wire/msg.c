@@ -71,6 +71,18 @@ msg_new(const char *channel, size_t chlen, const char *sender, size_t slen,
 	return (m);
 }
 
+/* Copies lines rendered elsewhere (another node). Returns it with one
+ * reference. */
+struct msg *
+msg_copy(const char *data, size_t len)
+{
+	struct msg	*m;
+
+	m = msg_alloc(len);
+	memcpy(m->data, data, len);
+	return (m);
+}
+
 /* Creates an empty block: a message with room for cap bytes of messages
  * appended back to back. Returns it with one reference. */
 struct msg *

@@ -1,7 +1,9 @@
 /*
  * A published message, rendered once into the exact bytes every receiver
- * gets ("CHANNEL <SENDER> TEXT\n"), immutable after that, and shared by
- * reference count. Loop thread only.
+ * gets ("CHANNEL <SENDER> TEXT\n"), and shared by reference count. A
+ * block (msg_block) holds several messages back to back: it grows by
+ * msg_append/msg_grow only while its maker holds the one reference; once
+ * handed to a receiver it never changes. Loop thread only.
  */
 #ifndef MSG_H
 #define MSG_H
@@ -20,6 +22,7 @@ struct msg {
 size_t		 msg_size(size_t, size_t, size_t);
 struct msg	*msg_new(const char *, size_t, const char *, size_t,
 		    const char *, size_t);
+struct msg	*msg_copy(const char *, size_t);
 struct msg	*msg_block(size_t);
 struct msg	*msg_grow(struct msg *, size_t);
 char		*msg_append(struct msg *, const char *, size_t, const char *,

@@ -34,11 +34,24 @@ use Socket qw(AF_INET AF_UNIX PF_INET PF_UNIX SOCK_STREAM SOL_SOCKET
 use Test::More ();
 use Time::HiRes qw(time sleep);
 
+# What -ERR bad-channel and -ERR bad-name add: what is allowed.
+our $CHANNEL_ALLOWED = ' (allowed: tokens of A-Z a-z 0-9 _ # : - joined by'
+    . ' dots, 1 to 128 bytes, not starting with -; in patterns also * for a'
+    . ' token and a final >)';
+our $NAME_ALLOWED = ' (allowed: 1 to 32 of A-Z a-z 0-9 _ -, not starting'
+    . ' with -; not server)';
+
 # Default bound of every wait, in seconds.
 our $TIMEOUT = $ENV{LINECAST_TIMEOUT} || 5;
 
 # Bound of a whole test file: a watchdog ends a file that hangs anyway.
 our $WATCHDOG = $ENV{LINECAST_WATCHDOG} || 100;
+
+# No installed config file changes what a test starts (make check sets
+# this too); a test that wants one names it in LINECAST_CONFIG.
+$ENV{LINECAST_CONFIG} //= '';
+# Nor does a service manager that started the tests hear from their servers.
+delete $ENV{NOTIFY_SOCKET};
 
 # Servers started by this process, by pid, killed at exit whatever happens.
 my %live;
@@ -118,7 +131,8 @@ sub run
 	my $opt = ref $args[0] eq 'HASH' ? shift @args : {};
 	my $timeout = $opt->{timeout} // 10;
 	my $dir = tempdir('linecast-run-XXXXXX', TMPDIR => 1, CLEANUP => 1);
-	my $pid = _spawn([binary(), @args], "$dir/stdout", "$dir/stderr");
+	my $pid = _spawn([binary(), @args], "$dir/stdout", "$dir/stderr",
+	    $opt);
 	my %r = (timed_out => 0);
 	my $status = _reap($pid, $timeout);
 	if (!defined $status) {
@@ -140,7 +154,8 @@ sub run
 # Starts the server with --port 0 --bind 127.0.0.1 and these arguments,
 # and waits (at most 10 s) for its "listening on 127.0.0.1:PORT" log line
 # (and for "listening on unix:PATH" if --unix is given). Dies if it does
-# not come up. A first hash ref argument holds options: nofile => N.
+# not come up. A first hash ref argument holds options: nofile => N,
+# and env and journal as _spawn() takes them.
 sub start
 {
 	my ($class, @args) = @_;
@@ -160,15 +175,26 @@ sub start
 	# execs, so the pid is the server's).
 	@cmd = ('/bin/sh', '-c', "ulimit -n $opt->{nofile} && exec \"\$@\"",
 	    'sh', @cmd) if $opt->{nofile};
-	$self->{pid} = _spawn(\@cmd, $self->{outfile}, $self->{errfile});
+	$self->{pid} = _spawn(\@cmd, $self->{outfile}, $self->{errfile},
+	    $opt);
 	my $want_unix = grep { $_ eq '--unix' || $_ eq '-u' } @args;
+	my $want_tls = grep { $_ eq '--tls-port' } @args;
+	my $want_metrics = grep { $_ eq '--metrics' } @args;
+	my $want_plain = !grep { $args[$_] eq '--port' && ($args[$_ + 1] // '')
+	    eq 'none' } 0 .. $#args;
 	my $deadline = time + 10;
 	while (time < $deadline) {
 		my $log = $self->log;
-		if ($log =~ /listening on 127\.0\.0\.1:(\d+)/) {
-			$self->{port} = $1;
-			last if !$want_unix || $log =~ /listening on unix:/;
-		}
+		$self->{port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+)(?!\d)(?! \()/;
+		$self->{tls_port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+) \(tls\)/;
+		$self->{metrics_port} = $1
+		    if $log =~ /listening on 127\.0\.0\.1:(\d+) \(metrics\)/;
+		last if ($self->{port} || !$want_plain)
+		    && ($self->{tls_port} || !$want_tls)
+		    && ($self->{metrics_port} || !$want_metrics)
+		    && (!$want_unix || $log =~ /listening on unix:/);
 		if (waitpid($self->{pid}, WNOHANG) == $self->{pid}) {
 			my $st = $?;
 			delete $live{$self->{pid}};
@@ -179,11 +205,14 @@ sub start
 		sleep 0.02;
 	}
 	croak "linecast @args: no 'listening on' line within 10 s;"
-	    . " its log:\n" . $self->log unless $self->{port};
+	    . " its log:\n" . $self->log
+	    unless $self->{port} || $self->{tls_port};
 	return $self;
 }
 
 sub port { $_[0]{port} }
+sub tls_port { $_[0]{tls_port} }
+sub metrics_port { $_[0]{metrics_port} }
 sub pid { $_[0]{pid} }
 sub dir { $_[0]{dir} }
 
@@ -228,6 +257,35 @@ sub client
 	    %opt);
 	return $c if !$c || $opt{nohello};
 	$c->read_hello($opt{timeout});
+	return $c;
+}
+
+# Connects a TLS client to the --tls-port (or port => N) and reads its
+# +HELLO (unless nohello). Options: cert and key (PEM files) for a client
+# certificate, ca => FILE to verify the server's, label, timeout. Returns
+# the client, or undef with the reason in $Linecast::tls_error.
+our $tls_error;
+sub tls_client
+{
+	my ($self, %opt) = @_;
+	require IO::Socket::SSL;
+	my $timeout = $opt{timeout} // $TIMEOUT;
+	my $fh = IO::Socket::SSL->new(
+		PeerAddr	=> '127.0.0.1',
+		PeerPort	=> $opt{port} // $self->{tls_port},
+		Timeout		=> $timeout,
+		SSL_verify_mode	=> $opt{ca} ? 1 : 0,
+		SSL_hostname	=> 'localhost',
+		$opt{ca} ? (SSL_ca_file => $opt{ca}) : (),
+		$opt{cert} ? (SSL_cert_file => $opt{cert},
+		    SSL_key_file => $opt{key}) : (),
+	);
+	if (!$fh) {
+		$tls_error = $IO::Socket::SSL::SSL_ERROR || "$!";
+		return undef;
+	}
+	my $c = Linecast::Client->wrap($fh, %opt, tls => 1);
+	$c->read_hello($timeout) unless $opt{nohello};
 	return $c;
 }
 
@@ -353,16 +411,24 @@ sub flood
 	};
 }
 
-# Forks and execs @$cmd with stdout and stderr to these files.
+# Forks and execs @$cmd with stdout and stderr to these files. Options:
+# env => { NAME => VALUE } added to its environment; journal => 1 sets
+# JOURNAL_STREAM to its stderr, as systemd does for a unit's journal.
 sub _spawn
 {
-	my ($cmd, $out, $err) = @_;
+	my ($cmd, $out, $err, $opt) = @_;
+	$opt //= {};
 	my $pid = fork;
 	croak "fork: $!" unless defined $pid;
 	if ($pid == 0) {
 		open STDIN, '<', '/dev/null';
 		open STDOUT, '>', $out;
 		open STDERR, '>', $err;
+		$ENV{$_} = $opt->{env}{$_} for keys %{ $opt->{env} // {} };
+		if ($opt->{journal}) {
+			my @st = stat STDERR;
+			$ENV{JOURNAL_STREAM} = "$st[0]:$st[1]";
+		}
 		{ no warnings 'exec'; exec { $cmd->[0] } @$cmd; }
 		print STDERR "exec $cmd->[0]: $!\n";
 		POSIX::_exit(127);
@@ -435,6 +501,23 @@ sub connect_unix
 	socket($fh, PF_UNIX, SOCK_STREAM, 0) or croak "socket: $!";
 	return $class->_connect($fh, pack_sockaddr_un($path), "unix:$path",
 	    %opt);
+}
+
+# Makes a client of a socket already connected (a TLS one: tls => 1).
+sub wrap
+{
+	my ($class, $fh, %opt) = @_;
+	$fh->blocking(0);
+	return bless {
+		fh	=> $fh,
+		buf	=> '',
+		eof	=> 0,
+		error	=> undef,
+		label	=> $opt{label} // 'client' . ++$clients,
+		rww	=> $opt{readwhilewriting} // 1,
+		syncs	=> 0,
+		tls	=> $opt{tls},
+	}, $class;
 }
 
 sub _connect
@@ -517,7 +600,9 @@ sub fill
 	while (1) {
 		my $left = $deadline - time;
 		$left = 0 if $left < 0;
-		if ($sel->can_read($left)) {
+		# TLS may hold decrypted bytes that select() cannot see.
+		if (($self->{tls} && $self->{fh}->pending)
+		    || $sel->can_read($left)) {
 			my $n = sysread($self->{fh}, my $chunk, 262144);
 			if (!defined $n) {
 				next if $! == EAGAIN || $! == EINTR

@@ -157,10 +157,13 @@ test_table(void)
 	static const char *const names[] = {
 		"bind", "port", "unix", "config", "threads",
 		"default-channel", "max-line", "max-pending", "max-clients",
-		"max-subs", "max-rate", "max-jobs", "slow-consumer",
+		"max-subs", "max-joins", "max-rate", "max-jobs",
+		"slow-consumer",
 		"script-timeout", "script-memory", "blocking-timeout",
 		"idle-timeout", "shutdown-timeout", "echo", "no-presence",
-		"allow-control", "log-level", "version", "help", NULL
+		"presence-max",
+		"allow-control", "log-level", "log-format", "log-time",
+		"version", "help", NULL
 	};
 	const struct option_entry	*o, *p;
 	enum log_level			 level;
@@ -208,6 +211,7 @@ test_defaults(void)
 	is_int(cfg.max_pending, 4 << 20, "max-pending 4M");
 	is_int(cfg.max_clients, 10000, "max-clients 10000");
 	is_int(cfg.max_subs, 1000, "max-subs 1000");
+	is_int(cfg.max_joins, 100, "max-joins 100");
 	is_int(cfg.max_rate, 0, "max-rate 0");
 	is_int(cfg.max_jobs, 1024, "max-jobs 1024");
 	is_int(cfg.slow_disconnect, 0, "slow-consumer drop");
@@ -276,12 +280,16 @@ test_args_refused(void)
 	refused("--script-memory", "2M", "bad value for --script-memory: 2M "
 	    "(allowed: 1 to 1048576 MiB)");
 	refused("--port", "65536",
-	    "bad value for --port: 65536 (allowed: 0 to 65535)");
-	refused("-p", "", "bad value for --port:  (allowed: 0 to 65535)");
-	refused("-p", "8k", "bad value for --port: 8k (allowed: 0 to 65535)");
-	refused("-p", "+80", "bad value for --port: +80 (allowed: 0 to 65535)");
+	    "bad value for --port: 65536 (allowed: 0 to 65535 or none)");
+	refused("-p", "",
+	    "bad value for --port:  (allowed: 0 to 65535 or none)");
+	refused("-p", "8k",
+	    "bad value for --port: 8k (allowed: 0 to 65535 or none)");
+	refused("-p", "+80",
+	    "bad value for --port: +80 (allowed: 0 to 65535 or none)");
 	refused("-p", "99999999999999999999",
-	    "bad value for --port: 99999999999999999999 (allowed: 0 to 65535)");
+	    "bad value for --port: 99999999999999999999 "
+	    "(allowed: 0 to 65535 or none)");
 	refused("--script-timeout", "3600.5", "bad value for "
 	    "--script-timeout: 3600.5 (allowed: 0 to 3600 seconds)");
 	refused("--idle-timeout", "-1", "bad value for --idle-timeout: -1 "
@@ -295,7 +303,9 @@ test_args_refused(void)
 	refused("--bogus", NULL, "unknown option or missing value: --bogus");
 	refused("--port", NULL, "unknown option or missing value: --port");
 	refused("--default-channel", "bad..name",
-	    "bad --default-channel: bad..name");
+	    "bad value for --default-channel: bad..name (allowed: a channel, "
+	    "tokens of A-Z a-z 0-9 _ # : - joined by dots, 1 to 128 bytes, "
+	    "not starting with -; or \"\" for none)");
 }
 
 /* Choices, flags, strings and scripts from the command line. */
@@ -376,7 +386,7 @@ test_file_refused(void)
 	refused_file("return { max_line = 8 }", "bad value for max_line: 8 "
 	    "(allowed: 16 to 67108864 bytes)", "a count out of bounds");
 	refused_file("return { port = 65536 }", "bad value for port: 65536 "
-	    "(allowed: 0 to 65535)", "a port out of bounds");
+	    "(allowed: 0 to 65535 or none)", "a port out of bounds");
 	refused_file("return { shutdown_timeout = -1 }", "bad value for "
 	    "shutdown_timeout: -1 (allowed: 0 to 3600 seconds)",
 	    "seconds out of bounds");
@@ -392,7 +402,7 @@ test_file_refused(void)
 	refused_file("return { no_presence = 1 }",
 	    "no_presence must be true or false", "a number for a flag");
 	refused_file("return { port = '1k' }", "bad value for port: 1k "
-	    "(allowed: 0 to 65535)", "a port with a suffix");
+	    "(allowed: 0 to 65535 or none)", "a port with a suffix");
 	refused_file("return { scripts = 'a.lua' }",
 	    "scripts must be a list of files", "scripts not a list");
 	refused_file("return 1", "must return a table of options",
@@ -723,6 +733,77 @@ test_man(void)
 	free(path);
 }
 
+/* Returns 1 if a line of --print-config is "\t-- key = value," with a
+ * default: one to uncomment. */
+static int
+is_setting_line(const char *p)
+{
+	const char	*nl = strchr(p, '\n'), *none = strstr(p, "(none");
+	size_t		 k;
+
+	if (strncmp(p, "\t-- ", 4) != 0)
+		return (0);
+	k = strspn(p + 4, "abcdefghijklmnopqrstuvwxyz_");
+	if (k == 0 || strncmp(p + 4 + k, " = ", 3) != 0 ||
+	    strncmp(p + 4, "scripts", 7) == 0)
+		return (0);
+	return (none == NULL || (nl != NULL && none > nl));
+}
+
+/*
+ * --print-config: names every key; loads as it is; with every setting
+ * uncommented it still loads and changes no default.
+ */
+static void
+test_print_config(void)
+{
+	const struct option_entry	*o;
+	struct config			 def, cfg;
+	char				*text, *open_text, *path, *cause = NULL;
+	char				*p, *q, want[64];
+	size_t				 len, i;
+	FILE				*f = open_memstream(&text, &len);
+	int				 all = 1, same = 1;
+
+	option_print_config(f);
+	fclose(f);
+	for (o = option_table; o < option_table + option_count; o++) {
+		snprintf(want, sizeof want, "\t-- %s = ", o->key);
+		if (o->key != NULL && strstr(text, want) == NULL)
+			all = 0;
+	}
+	ok(all, "print-config: every key is there");
+	is_int(load(&cfg, text, &path, &cause), 0, "  it loads as it is");
+	free(path);
+	config_free(&cfg);
+
+	/* Uncomment "\t-- key = value," lines but those with no default. */
+	open_text = xcalloc(1, len + 1);
+	for (p = text, q = open_text; *p != '\0'; p++) {
+		if ((p == text || p[-1] == '\n') && is_setting_line(p))
+			p += 4;
+		*q++ = *p;
+	}
+	config_defaults(&def);
+	is_int(load(&cfg, open_text, &path, &cause), 0,
+	    "  uncommented, it loads");
+	if (cause != NULL)
+		diag("%s", cause);
+	for (i = 0; i < option_count; i++) {
+		if (option_table[i].type == OPTION_ACTION ||
+		    option_same(&option_table[i], &def, &cfg))
+			continue;
+		diag("--%s is not its default", option_table[i].name);
+		same = 0;
+	}
+	ok(same, "  and every setting is the default");
+	free(path);
+	free(open_text);
+	free(text);
+	config_free(&cfg);
+	config_free(&def);
+}
+
 int
 main(void)
 {
@@ -735,6 +816,7 @@ main(void)
 	test_file_refused();
 	test_next();
 	test_usage();
+	test_print_config();
 	test_man();
 	return (done_testing());
 }

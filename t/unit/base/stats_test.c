@@ -34,7 +34,8 @@ test_each(void)
 	is_str(strchr(out, ',') + 1, "connections=3,channels=0,"
 	    "published=1099511627776,delivered=0,dropped=0,lines_in=0,"
 	    "bytes_in=0,bytes_out=0,hook_errors=0,jobs_pending=0,"
-	    "jobs_running=0,jobs_done=0,jobs_failed=0,script_memory=7,",
+	    "jobs_running=0,jobs_done=0,jobs_failed=0,script_memory=7,"
+	    "sends_dropped=0,tls_handshakes=0,tls_failed=0,",
 	    "every counter, in order");
 	ok(strncmp(out, "uptime=", 7) == 0, "  after uptime");
 	stats.started -= 5;
@@ -57,7 +58,8 @@ test_render(void)
 	is_str(strchr(buf, ' ') + 1, "connections=0 channels=0 published=0 "
 	    "delivered=42 dropped=0 lines_in=0 bytes_in=0 bytes_out=0 "
 	    "hook_errors=0 jobs_pending=0 jobs_running=0 jobs_done=0 "
-	    "jobs_failed=0 script_memory=0", "rendered");
+	    "jobs_failed=0 script_memory=0 sends_dropped=0 tls_handshakes=0 "
+	    "tls_failed=0", "rendered");
 	is_int(n, strlen(buf), "  returns its length");
 	stats_init();
 	memset(small, 'z', sizeof small);

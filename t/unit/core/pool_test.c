@@ -485,7 +485,10 @@ test_fail_cancel(void)
 	pool_submit(pool, &t[1].job);
 	pool_submit(pool, &t[2].job);
 	pool_submit(pool, &t[3].job);
-	pool_job_cancel(&t[2].job);
+	is_int(pool_job_cancel(&t[2].job), 1,
+	    "cancel: a queued job will not run");
+	is_int(pool_job_cancel(&t[0].job), 0,
+	    "cancel: a running job has started already");
 	gate_set(1);
 	drain_until(pool, 4);
 	is_int(t[0].job.status, POOL_JOB_OK, "fail: ok status");
@@ -791,6 +794,234 @@ test_no_ops(void)
 	free(t);
 }
 
+/* A job that posts messages to the loop while it runs. */
+struct pjob {
+	struct pool_job	 job;
+	int		 id;
+	int		 nposts;
+	size_t		 bytes;		/* each post's size for the bound */
+};
+
+/* One posted message: its done records its id. */
+struct tpost {
+	struct pool_job	 job;
+	int		 id;
+};
+
+static int	posts_made;	/* atomic: pool_post returned */
+static int	posts_done;	/* loop thread */
+static int	posts_off_main;
+
+/* A post's done, on the loop: records its id in the done order. */
+static void
+tpost_done(struct pool_job *job)
+{
+	struct tpost	*p = (struct tpost *)job;
+
+	posts_done++;
+	posts_off_main += !pthread_equal(pthread_self(), main_thread);
+	if (done_order != NULL)
+		done_order[done_count] = p->id;
+	done_count++;
+	free(p);
+}
+
+/* A posting job's run: posts nposts messages numbered id * 1000 + i. */
+static void
+pjob_run(struct pool_job *job, void *ctx)
+{
+	struct pjob	*j = (struct pjob *)job;
+	struct tpost	*p;
+	int		 i;
+
+	(void)ctx;
+	for (i = 0; i < j->nposts; i++) {
+		p = xcalloc(1, sizeof *p);
+		p->job.done = tpost_done;
+		p->id = j->id * 1000 + i;
+		pool_post(&p->job, j->bytes);
+		__atomic_add_fetch(&posts_made, 1, __ATOMIC_SEQ_CST);
+	}
+}
+
+/* A posting job's done: records its id. */
+static void
+pjob_done(struct pool_job *job)
+{
+	struct pjob	*j = (struct pjob *)job;
+
+	if (done_order != NULL)
+		done_order[done_count] = j->id;
+	done_count++;
+}
+
+/* Makes n posting jobs numbered from 1. */
+static struct pjob *
+pjobs_new(int n, int nposts, size_t bytes)
+{
+	struct pjob	*j;
+	int		 i;
+
+	j = xcalloc(n, sizeof *j);
+	for (i = 0; i < n; i++) {
+		j[i].job.run = pjob_run;
+		j[i].job.done = pjob_done;
+		j[i].id = i + 1;
+		j[i].nposts = nposts;
+		j[i].bytes = bytes;
+	}
+	return (j);
+}
+
+/* Resets the post counters and the done order (room for n). */
+static void
+posts_reset(size_t n)
+{
+	__atomic_store_n(&posts_made, 0, __ATOMIC_SEQ_CST);
+	posts_done = posts_off_main = 0;
+	done_count = 0;
+	free(done_order);
+	done_order = xcalloc(n, sizeof *done_order);
+}
+
+/* Returns how many posts have been made, once that stops changing for
+ * 30 ms (or after 5 s). */
+static int
+posts_settled(void)
+{
+	long long	end = now_ms() + 5000;
+	int		n, last = -1;
+
+	while ((n = __atomic_load_n(&posts_made, __ATOMIC_SEQ_CST)) != last &&
+	    now_ms() < end) {
+		last = n;
+		sleep_ms(30);
+	}
+	return (n);
+}
+
+/* Posts come out of pool_drain in order, each job's before its done. */
+static void
+test_post_order(void)
+{
+	struct pool	*pool;
+	struct pjob	*j;
+	size_t		 i, bad = 0;
+	int		 want[2 * 51], k = 0, n;
+
+	workers_reset();
+	posts_reset(2 * 51);
+	j = pjobs_new(2, 50, 16);
+	pool = pool_new(1, 4, &ops, NULL);
+	pool_submit(pool, &j[0].job);
+	pool_submit(pool, &j[1].job);
+	drain_until(pool, 2 * 51);
+	for (n = 1; n <= 2; n++) {
+		for (i = 0; i < 50; i++)
+			want[k++] = n * 1000 + (int)i;
+		want[k++] = n;
+	}
+	for (i = 0; i < 2 * 51; i++)
+		bad += (done_order[i] != want[i]);
+	is_int(done_count, 2 * 51, "post order: 100 posts and 2 dones");
+	is_int(bad, 0, "post order: in post order, each job's before its done");
+	is_int(posts_off_main, 0, "post order: posts' done on the loop thread");
+	pool_free(pool, 1000);
+	free(j);
+}
+
+/*
+ * Past the bound a posting worker waits for the loop: with room for two
+ * posts it makes two, then makes more only as pool_drain takes them; in
+ * the end every post arrives, in order.
+ */
+static void
+test_post_bound(void)
+{
+	struct pool	*pool;
+	struct pjob	*j;
+	size_t		 i, bad = 0;
+	int		 made, drained, ahead = 0, rounds = 0;
+
+	workers_reset();
+	posts_reset(51);
+	j = pjobs_new(1, 50, 4);
+	pool = pool_new(1, 4, &ops, NULL);
+	pool_set_post_max(pool, 10);
+	pool_submit(pool, &j->job);
+	is_int(posts_settled(), 2, "post bound: two posts, then it waits");
+	sleep_ms(50);
+	is_int(__atomic_load_n(&posts_made, __ATOMIC_SEQ_CST), 2,
+	    "post bound: still waiting while the loop is away");
+	while (done_count < 51 && rounds++ < 200) {
+		drained = posts_done;
+		wait_drain(pool, 100);
+		made = posts_settled();
+		if (made - posts_done > ahead)
+			ahead = made - posts_done;
+		if (posts_done == drained && done_count < 51)
+			break;
+	}
+	ok(rounds >= 20, "post bound: it took many drains (%d)", rounds);
+	is_int(ahead, 2, "post bound: never more than 2 posts ahead");
+	is_int(done_count, 51, "post bound: all 50 posts and the done");
+	for (i = 0; i < 50; i++)
+		bad += (done_order[i] != 1000 + (int)i);
+	is_int(bad, 0, "post bound: none lost, in order");
+	is_int(done_order[50], 1, "post bound: the job's done last");
+	pool_free(pool, 1000);
+	free(j);
+}
+
+/* A post bigger than the bound goes alone; the next one waits. */
+static void
+test_post_big(void)
+{
+	struct pool	*pool;
+	struct pjob	*j;
+
+	workers_reset();
+	posts_reset(3);
+	j = pjobs_new(1, 2, 100);
+	pool = pool_new(1, 4, &ops, NULL);
+	pool_set_post_max(pool, 10);
+	pool_submit(pool, &j->job);
+	is_int(posts_settled(), 1, "post big: one over the bound goes alone");
+	drain_until(pool, 3);
+	is_int(done_count, 3, "post big: then the next, then the done");
+	pool_free(pool, 1000);
+	free(j);
+}
+
+/* pool_free while a worker waits in pool_post: it stops waiting, and
+ * every post and the job's done are called by pool_free. */
+static void
+test_post_free(void)
+{
+	struct pool	*pool;
+	struct pjob	*j;
+	long long	 start, took;
+
+	workers_reset();
+	posts_reset(51);
+	j = pjobs_new(1, 50, 4);
+	pool = pool_new(1, 4, &ops, NULL);
+	pool_set_post_max(pool, 10);
+	pool_submit(pool, &j->job);
+	is_int(posts_settled(), 2, "post free: the worker waits in pool_post");
+	start = now_ms();
+	pool_free(pool, 3000);
+	took = now_ms() - start;
+	ok(took < 1500, "post free: pool_free does not wait for the "
+	    "deadline (%lld ms)", took);
+	is_int(done_count, 51, "post free: every post and the done called");
+	is_int(j->job.status, POOL_JOB_OK, "post free: the job ran to its end");
+	ok(workers_finished(1), "post free: fini ran");
+	free(j);
+	free(done_order);
+	done_order = NULL;
+}
+
 int
 main(void)
 {
@@ -808,5 +1039,9 @@ main(void)
 	test_shutdown_idle();
 	test_shutdown_stuck();
 	test_no_ops();
+	test_post_order();
+	test_post_bound();
+	test_post_big();
+	test_post_free();
 	return (done_testing());
 }

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/config.h"
 #include "core/subs.h"
 #include "../../tap.h"
 
@@ -85,7 +86,7 @@ peers(struct subs_client *c)
 {
 	struct seen	s = { .n = 0 };
 
-	return (seen_render(&s, subs_peers(c, seen_cb, &s)));
+	return (seen_render(&s, subs_peers(c, (size_t)-1, seen_cb, &s)));
 }
 
 /* Appends "name:members:subscribers " for a channel. */
@@ -276,6 +277,12 @@ test_members_peers(void)
 	is_str(peers(c), "alice,bob", "peers of carol");
 	is_str(peers(d), "", "a subscriber has no peers");
 	is_str(peers(e), "", "alone in a channel: no peers");
+	{
+		struct seen	s = { { NULL }, 0 };
+
+		is_str(seen_render(&s, subs_peers(a, 2, seen_cb, &s)),
+		    "bob", "peers: channels past max_members are skipped");
+	}
 	out[0] = '\0';
 	is_int(subs_client_channels(a, client_channels_cb, out), 2,
 	    "alice is in two channels");
@@ -521,6 +528,89 @@ test_pattern_cache(void)
 	subs_free(subs);
 }
 
+/* One client with many joins and subscriptions of the same names: each
+ * is found, kept apart by kind, and removed alone. */
+static void
+test_many_per_client(void)
+{
+	struct subs		*subs = subs_new();
+	struct subs_client	*a = subs_client_new(subs, OWNER("a"));
+	char			 ch[32];
+	int			 i, n = 20000, found = 0, kept = 0;
+
+	for (i = 0; i < n; i++) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		subs_join(a, ch, strlen(ch));
+		subs_subscribe(a, ch, strlen(ch));
+	}
+	is_int(subs_join(a, S("c7")), 0, "many: a second join of one is none");
+	is_int((long long)subs_client_patterns(a), n, "many: each sub counted");
+	for (i = 0; i < n; i += 2) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		found += subs_part(a, ch, strlen(ch));
+	}
+	is_int(found, n / 2, "many: every other one parted");
+	for (i = 0; i < n; i++) {
+		snprintf(ch, sizeof ch, "c%d", i);
+		kept += subs_is_member(a, ch, strlen(ch));
+	}
+	is_int(kept, n / 2, "many: the others are still joined");
+	is_str(match(subs, "c2"), "a", "many: c2 still subscribed");
+	is_int(subs_unsubscribe(a, S("c2")), 1, "many: and unsubscribed");
+	is_str(match(subs, "c2"), "", "many: then nothing");
+	is_str(members(subs, "c3"), "a", "many: c3 still a member");
+	subs_client_free(a);
+	is_int((long long)subs_count_channels(subs), 0, "many: nothing left");
+	subs_free(subs);
+}
+
+/* Counts the owners a match reaches. */
+static void
+count_cb(void *owner, void *arg)
+{
+	(*(size_t *)arg)++;
+}
+
+/*
+ * The pattern cache is bounded in bytes: 4,000 clients subscribed to ">"
+ * and 4,096 channels would cache 4,000 pointers per channel (288 MB once
+ * the arrays had doubled); it stays under CONFIG_PATTERN_CACHE_MAX, and
+ * every match is still right.
+ */
+static void
+test_pattern_cache_bytes(void)
+{
+	struct subs		 *subs = subs_new();
+	struct subs_client	**c;
+	char			  ch[32];
+	size_t			  i, n = 4000, reached, wrong = 0;
+	size_t			  peak = 0;
+
+	c = calloc(n, sizeof *c);
+	for (i = 0; i < n; i++) {
+		c[i] = subs_client_new(subs, OWNER("x"));
+		subs_subscribe(c[i], S(">"));
+	}
+	for (i = 0; i < 4096; i++) {
+		snprintf(ch, sizeof ch, "room.%zu", i);
+		reached = 0;
+		subs_match(subs, ch, strlen(ch), count_cb, &reached);
+		wrong += reached != n;
+		if (subs_cache_bytes(subs) > peak)
+			peak = subs_cache_bytes(subs);
+	}
+	is_int((long long)wrong, 0, "cache bytes: every match reached all");
+	ok(peak <= CONFIG_PATTERN_CACHE_MAX, "cache bytes: at most %zu (%zu)",
+	    (size_t)CONFIG_PATTERN_CACHE_MAX, peak);
+	ok(peak > CONFIG_PATTERN_CACHE_MAX / 2, "cache bytes: it did cache");
+	for (i = 0; i < n; i++)
+		subs_client_free(c[i]);
+	is_int((long long)subs_cache_bytes(subs), 0,
+	    "cache bytes: none once the patterns are gone");
+	free(c);
+	subs_free(subs);
+}
+
 int
 main(void)
 {
@@ -532,5 +622,7 @@ main(void)
 	test_channels();
 	test_scale();
 	test_pattern_cache();
+	test_many_per_client();
+	test_pattern_cache_bytes();
 	return (done_testing());
 }

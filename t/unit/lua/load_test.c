@@ -153,7 +153,7 @@ test_loop_for(double seconds)
 static void
 test_setup(void)
 {
-	static const struct conn_ops	ops = { NULL, NULL };
+	static const struct conn_ops	ops = { .input = NULL };
 	static char			*scripts[1];
 
 	if (mkdtemp(dir) == NULL) {

@@ -1,8 +1,8 @@
 /*
- * The door from the core up to Lua (core/hooks.h), implemented on the main
- * state: a hook runs its event's handler chain in a run; script commands
- * and their help; a conn:read() waiting for a connection's next line.
- * Loop thread only.
+ * The core's hooks (core/hooks.h) implemented on the main state, and
+ * registered by bridge_open(): a hook runs its event's handler chain in a
+ * run; script commands and their help; a conn:read() waiting for a
+ * connection's next line. Loop thread only.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -14,16 +14,15 @@
 #include "base/xmalloc.h"
 #include "core/conn.h"
 #include "core/hooks.h"
+#include "lua/bridge.h"
 #include "lua/module.h"
 #include "lua/run.h"
 #include "lua/state.h"
 
-int	hooks_active[HOOKS_NEVENTS];
-
 /* Pushes a hook's arguments for the chain runner. Returns how many.
  * The outermost publish hook reuses its msg table (reuse). */
 static int
-hooks_push_args(lua_State *L, struct hooks_call *call, int reuse)
+bridge_push_args(lua_State *L, struct hooks_call *call, int reuse)
 {
 	switch (call->event) {
 	case HOOKS_PUBLISH:
@@ -54,7 +53,7 @@ hooks_push_args(lua_State *L, struct hooks_call *call, int reuse)
  * message), which then runs alone, without the chain runner. Returns 0 if
  * the event is another or has more handlers: the chain runs them. */
 static int
-hooks_push_alone(lua_State *L, enum hooks_event event)
+bridge_push_alone(lua_State *L, enum hooks_event event)
 {
 	if ((event != HOOKS_LINE && event != HOOKS_PUBLISH) ||
 	    hooks_active[event] != 1)
@@ -75,8 +74,8 @@ hooks_push_alone(lua_State *L, enum hooks_event event)
  * publish, unless a run that suspended holds it: then it is dropped, and
  * the next one is new. A nested hook gets a table of its own.
  */
-enum hooks_status
-hooks_run(struct hooks_call *call)
+static enum hooks_status
+bridge_run(struct hooks_call *call)
 {
 	struct state	*st = run_main;
 	struct run	*run;
@@ -96,11 +95,11 @@ hooks_run(struct hooks_call *call)
 		return (HOOKS_DONE);
 	}
 	outer = run_depth() == 0;
-	if (!(alone = hooks_push_alone(st->L, call->event))) {
+	if (!(alone = bridge_push_alone(st->L, call->event))) {
 		lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
 		lua_pushstring(st->L, run_event_name(call->event));
 	}
-	nargs = !alone + hooks_push_args(st->L, call, outer);
+	nargs = !alone + bridge_push_args(st->L, call, outer);
 	/* A publish handler alone: the msg once more, under it, for its
 	 * text when it returns nothing (as the chain would answer). */
 	if ((kept = alone && call->event == HOOKS_PUBLISH)) {
@@ -114,7 +113,7 @@ hooks_run(struct hooks_call *call)
 		run_alone(run, kept);
 	if (!run_resume(run, nargs))
 		return (HOOKS_DONE);
-	if (outer && call->event == HOOKS_PUBLISH)
+	if (outer && call->event == HOOKS_PUBLISH && run_main == st)
 		module_drop_msg(st->L);
 	return (HOOKS_SUSPENDED);
 }
@@ -122,7 +121,7 @@ hooks_run(struct hooks_call *call)
 /* Pushes the main state's entry {fn, help} for a script command, or
  * returns 0. */
 static int
-hooks_push_command(const char *name, size_t len)
+bridge_push_command(const char *name, size_t len)
 {
 	struct state	*st = run_main;
 	char		 key[64];
@@ -134,9 +133,9 @@ hooks_push_command(const char *name, size_t len)
 	for (i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?
 		    name[i] + 'a' - 'A' : name[i]);
-	key[len] = '\0';
 	lua_getfield(st->L, LUA_REGISTRYINDEX, "linecast.commands");
-	if (lua_getfield(st->L, -1, key) != LUA_TTABLE) {
+	lua_pushlstring(st->L, key, len);	/* a NUL in it is a byte too */
+	if (lua_rawget(st->L, -2) != LUA_TTABLE) {
 		lua_pop(st->L, 2);
 		return (0);
 	}
@@ -145,10 +144,10 @@ hooks_push_command(const char *name, size_t len)
 }
 
 /* Returns 1 if a script command has this name (any case). */
-int
-hooks_has_command(const char *name, size_t len)
+static int
+bridge_has_command(const char *name, size_t len)
 {
-	if (!hooks_push_command(name, len))
+	if (!bridge_push_command(name, len))
 		return (0);
 	lua_pop(run_main->L, 1);
 	return (1);
@@ -158,14 +157,14 @@ hooks_has_command(const char *name, size_t len)
  * Runs a script command if there is one by that name (any case); its
  * reply is sent when it ends. Returns 1 if it ran, 0 if there is none.
  */
-int
-hooks_command(struct conn *c, const char *name, size_t nlen,
+static int
+bridge_command(struct conn *c, const char *name, size_t nlen,
     const char *args, size_t alen)
 {
 	lua_State	*L;
 	struct run	*run;
 
-	if (!hooks_push_command(name, nlen))
+	if (!bridge_push_command(name, nlen))
 		return (0);
 	L = run_main->L;
 	lua_rawgeti(L, -1, 1);
@@ -182,19 +181,32 @@ hooks_command(struct conn *c, const char *name, size_t nlen,
 	return (1);
 }
 
-/* Orders two names for qsort. */
-static int
-hooks_name_cmp(const void *a, const void *b)
+/* Sorts script commands by name, their helps alongside. */
+static void
+bridge_sort_help(const char **names, const char **helps, size_t n)
 {
-	return (strcmp(*(const char *const *)a, *(const char *const *)b));
+	const char	*t;
+	size_t		 i, j;
+
+	for (i = 1; i < n; i++) {
+		for (j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+			t = names[j];
+			names[j] = names[j - 1];
+			names[j - 1] = t;
+			t = helps[j];
+			helps[j] = helps[j - 1];
+			helps[j - 1] = t;
+		}
+	}
 }
 
-/* Calls back the name of each script command, in byte order. */
-void
-hooks_help(void (*cb)(const char *, void *), void *arg)
+/* Calls back the name and help (or NULL) of each script command, in byte
+ * order of the names. */
+static void
+bridge_help(void (*cb)(const char *, const char *, void *), void *arg)
 {
 	lua_State	 *L;
-	const char	**names = NULL;
+	const char	**names = NULL, **helps = NULL;
 	size_t		  n = 0, i;
 
 	if (run_main == NULL)
@@ -204,24 +216,28 @@ hooks_help(void (*cb)(const char *, void *), void *arg)
 	lua_pushnil(L);
 	while (lua_next(L, -2) != 0) {
 		names = xreallocarray(names, n + 1, sizeof *names);
-		names[n++] = lua_tostring(L, -2);	/* kept by the table */
-		lua_pop(L, 1);
+		helps = xreallocarray(helps, n + 1, sizeof *helps);
+		names[n] = lua_tostring(L, -2);	/* kept by the table */
+		lua_rawgeti(L, -1, 2);
+		helps[n++] = lua_isstring(L, -1) ? lua_tostring(L, -1) : NULL;
+		lua_pop(L, 2);
 	}
-	qsort(names, n, sizeof *names, hooks_name_cmp);
+	bridge_sort_help(names, helps, n);
 	for (i = 0; i < n; i++)
-		cb(names[i], arg);
+		cb(names[i], helps[i], arg);
 	free(names);
+	free(helps);
 	lua_pop(L, 1);
 }
 
 /* Replies to "/help NAME" for a script command. Returns 1, or 0 if there
  * is no such script command. */
-int
-hooks_command_help(struct conn *c, const char *name, size_t len)
+static int
+bridge_command_help(struct conn *c, const char *name, size_t len)
 {
 	lua_State	*L;
 
-	if (!hooks_push_command(name, len))
+	if (!bridge_push_command(name, len))
 		return (0);
 	L = run_main->L;
 	lua_rawgeti(L, -1, 2);
@@ -232,8 +248,8 @@ hooks_command_help(struct conn *c, const char *name, size_t len)
 }
 
 /* Returns 1 if a hook waits in conn:read() for this connection's line. */
-int
-hooks_wants_line(struct conn *c)
+static int
+bridge_wants_line(struct conn *c)
 {
 	struct run	*run = run_bound(c);
 
@@ -241,8 +257,8 @@ hooks_wants_line(struct conn *c)
 }
 
 /* Hands a connection's next line to the hook waiting in conn:read(). */
-void
-hooks_read_line(struct conn *c, const char *line, size_t len)
+static void
+bridge_read_line(struct conn *c, const char *line, size_t len)
 {
 	struct run	*run = run_bound(c);
 
@@ -250,10 +266,22 @@ hooks_read_line(struct conn *c, const char *line, size_t len)
 	run_wake(run, 1);
 }
 
+/* A half-closed connection's lines are used up: the conn:read() waiting
+ * gets nil, "closed", and its hook goes on (and may answer). */
+static void
+bridge_read_eof(struct conn *c)
+{
+	struct run	*run = run_bound(c);
+
+	lua_pushnil(run_thread(run));
+	lua_pushstring(run_thread(run), "closed");
+	run_wake(run, 2);
+}
+
 /* A connection is closing: a conn:read() waiting for it gets "closed",
  * then the disconnect handlers run and the scripts forget it. */
-void
-hooks_closed(struct conn *c)
+static void
+bridge_closed(struct conn *c)
 {
 	struct run		*run = run_bound(c);
 	struct hooks_call	 call;
@@ -270,4 +298,30 @@ hooks_closed(struct conn *c)
 	call.conn = c;
 	hooks_run(&call);
 	module_forget_conn(run_main->L, c->id);
+}
+
+static const struct hooks_ops bridge_ops = {
+	bridge_run,
+	bridge_has_command,
+	bridge_command,
+	bridge_help,
+	bridge_command_help,
+	bridge_wants_line,
+	bridge_read_line,
+	bridge_read_eof,
+	bridge_closed,
+};
+
+/* Makes the core's hooks run in the main state. */
+void
+bridge_open(void)
+{
+	hooks_register(&bridge_ops);
+}
+
+/* The core's hooks have no handlers any more. */
+void
+bridge_close(void)
+{
+	hooks_register(NULL);
 }
