@@ -1,17 +1,18 @@
 /*
  * Built-in commands. Each gets exactly one reply line, "+..." or
- * "-ERR code words", written with conn_printf() so that it is never
- * dropped.
+ * "-ERR code words", written with conn_printf() (or, for the replies
+ * that go with every message, conn_reply(), without a format) so that it
+ * is never dropped.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "core/broker.h"
 #include "core/cmd.h"
 #include "base/config.h"
+#include "base/log.h"
 #include "core/conn.h"
 #include "core/hooks.h"
 #include "core/publish.h"
@@ -87,6 +88,47 @@ static const struct cmd_entry cmd_table[] = {
 };
 #define CMD_COUNT (sizeof cmd_table / sizeof cmd_table[0])
 
+/*
+ * The table by first letter, so that a name is found without comparing it
+ * to every entry: the entries whose name starts with each letter, chained
+ * in table order, with their lengths. Built on first use; read only after.
+ */
+static struct {
+	int		built;
+	signed char	first[26];		/* entry, or -1 */
+	signed char	next[CMD_COUNT];	/* same letter, or -1 */
+	size_t		len[CMD_COUNT];
+} cmd_index;
+
+/* Returns a byte in lower case (ASCII only). */
+static int
+cmd_lower(int ch)
+{
+	return (ch >= 'A' && ch <= 'Z' ? ch + 'a' - 'A' : ch);
+}
+
+/* Builds cmd_index. */
+static void
+cmd_index_build(void)
+{
+	signed char	*tail[26];
+	size_t		 i, letter;
+
+	memset(cmd_index.first, -1, sizeof cmd_index.first);
+	for (i = 0; i < 26; i++)
+		tail[i] = &cmd_index.first[i];
+	for (i = 0; i < CMD_COUNT; i++) {
+		letter = (size_t)(cmd_table[i].name[0] - 'a');
+		if (letter >= 26)
+			fatalx("command %s: not lower case", cmd_table[i].name);
+		cmd_index.len[i] = strlen(cmd_table[i].name);
+		cmd_index.next[i] = -1;
+		*tail[letter] = (signed char)i;
+		tail[letter] = &cmd_index.next[i];
+	}
+	cmd_index.built = 1;
+}
+
 /* Replies with an error: its wire code, then formatted words, whose
  * control bytes (a script's reason may have some) are shown as '?', then
  * what is allowed if the error is about a malformed name or channel. */
@@ -129,15 +171,29 @@ cmd_error_arg(struct conn *c, int err, const char *prefix, const char *arg,
 	conn_write(c, "\n", 1);
 }
 
-/* Finds a built-in command by name, any case. */
+/* Finds a built-in command by name, any case: among the entries with its
+ * first letter, the one of its length and the same bytes. */
 static const struct cmd_entry *
 cmd_find(const char *name, size_t len)
 {
-	size_t	i;
+	const char	*want;
+	size_t		 j;
+	int		 i, letter;
 
-	for (i = 0; i < CMD_COUNT; i++) {
-		if (strlen(cmd_table[i].name) == len &&
-		    strncasecmp(cmd_table[i].name, name, len) == 0)
+	if (!cmd_index.built)
+		cmd_index_build();
+	letter = len == 0 ? 0 : cmd_lower((unsigned char)name[0]);
+	if (letter < 'a' || letter > 'z')
+		return (NULL);
+	for (i = cmd_index.first[letter - 'a']; i != -1;
+	    i = cmd_index.next[i]) {
+		if (cmd_index.len[i] != len)
+			continue;
+		want = cmd_table[i].name;
+		for (j = 1; j < len; j++)
+			if (cmd_lower((unsigned char)name[j]) != want[j])
+				break;
+		if (j == len)
 			return (&cmd_table[i]);
 	}
 	return (NULL);
@@ -237,10 +293,11 @@ cmd_dispatch(struct conn *c, const char *line, size_t len)
 		cmd_run(c, ce, line + nlen, len - nlen);
 }
 
-/* A text line's publish failed after its hooks: say why. */
+/* A text line's publish failed after its hooks: say why (count is 1:
+ * a block's outcome is never an error). */
 static void
 cmd_publish_done(struct conn *c, const char *channel, size_t chlen,
-    long n)
+    long n, unsigned int count)
 {
 	if (n < 0)
 		cmd_error_arg(c, (int)n, "", channel, chlen);
@@ -544,16 +601,19 @@ cmd_unsub(struct conn *c, struct cmd_args *a)
 		conn_printf(c, "+UNSUB %.*s", (int)a->argl[0], a->argv[0]);
 }
 
-/* A /pub is done: its reply. */
+/* count /pubs are done: their replies. */
 static void
-cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n)
+cmd_pub_done(struct conn *c, const char *channel, size_t chlen, long n,
+    unsigned int count)
 {
 	int	 skip = n == ERROR_NO_SUCH_NAME;
 
-	if (n < 0)
+	if (n >= 0) {
+		conn_reply(c, "+PUB", 4, channel, chlen, n, count);
+		return;
+	}
+	while (count-- > 0)
 		cmd_error_arg(c, (int)n, "", channel + skip, chlen - skip);
-	else
-		conn_printf(c, "+PUB %.*s %ld", (int)chlen, channel, n);
 }
 
 /* /pub CHANNEL TEXT */
@@ -564,15 +624,17 @@ cmd_pub(struct conn *c, struct cmd_args *a)
 	    a->text_len, cmd_pub_done);
 }
 
-/* A /msg is done: its reply. */
+/* A /msg is done: its reply (count is 1: private messages are never in a
+ * block). */
 static void
-cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n)
+cmd_msg_done(struct conn *c, const char *channel, size_t chlen, long n,
+    unsigned int count)
 {
 	if (n < 0)
 		cmd_error_arg(c, ERROR_NO_SUCH_NAME, "", channel + 1,
 		    chlen - 1);
 	else
-		conn_printf(c, "+MSG %.*s", (int)chlen - 1, channel + 1);
+		conn_reply(c, "+MSG", 4, channel + 1, chlen - 1, -1, 1);
 }
 
 /* /msg NAME TEXT */

@@ -31,9 +31,15 @@
 #ifndef CONN_COPY_MAX
 #define CONN_COPY_MAX	2048
 #endif
-/* Bytes read from a socket in one go. */
+/* Bytes of a reply that conn_reply() assembles on the stack; longer ones
+ * take the slow way. */
+#define CONN_REPLY_MAX	256
+/* Bytes read from a socket in one go: a busy publisher's lines are then
+ * handled (and their blocks and replies written) 64 KiB at a time, which
+ * measured 10% less CPU per delivery than 16 KiB on a 1x1 fan-out. An
+ * idle connection holds no input buffer at all. */
 #ifndef CONN_READ_SIZE
-#define CONN_READ_SIZE	(16 << 10)
+#define CONN_READ_SIZE	(64 << 10)
 #endif
 /* Bytes given to one TLS write: one record's worth. */
 #define CONN_TLS_WRITE	(16 << 10)
@@ -477,6 +483,65 @@ conn_printf(struct conn *c, const char *fmt, ...)
 	conn_vappend(c, fmt, ap);
 	va_end(ap);
 	conn_write(c, "\n", 1);
+}
+
+/* Queues count copies of a line of len bytes (its LF included). */
+static void
+conn_write_copies(struct conn *c, const char *line, size_t len,
+    unsigned int count)
+{
+	struct evbuffer_iovec	 v;
+	char			*p;
+
+	if (c->fd == -1 || c->handshaking || count == 0)
+		return;
+	if (count == 1 || len > SIZE_MAX / count ||
+	    evbuffer_reserve_space(c->out, (ev_ssize_t)(len * count), &v,
+	    1) != 1) {
+		while (count-- > 0)
+			evbuffer_add(c->out, line, len);
+	} else {
+		for (p = v.iov_base; count-- > 0; p += len)
+			memcpy(p, line, len);
+		v.iov_len = (size_t)(p - (char *)v.iov_base);
+		evbuffer_commit_space(c->out, &v, 1);
+	}
+	conn_schedule(c);
+}
+
+/*
+ * Queues count copies of the reply line "HEAD ARG", or "HEAD ARG N" if n
+ * is 0 or more, never dropped: assembled from its pieces, without a
+ * format, for the replies that go with every message (+PUB, +MSG); a
+ * block of count messages gets its count replies in one go.
+ */
+void
+conn_reply(struct conn *c, const char *head, size_t hlen, const char *arg,
+    size_t alen, long n, unsigned int count)
+{
+	char	buf[CONN_REPLY_MAX], *p = buf;
+
+	if (hlen + alen + MSG_DECIMAL_MAX + 3 > sizeof buf) {
+		while (count-- > 0) {
+			conn_append(c, "%.*s %.*s", (int)hlen, head,
+			    (int)alen, arg);
+			if (n >= 0)
+				conn_append(c, " %ld", n);
+			conn_write(c, "\n", 1);
+		}
+		return;
+	}
+	memcpy(p, head, hlen);
+	p += hlen;
+	*p++ = ' ';
+	memcpy(p, arg, alen);
+	p += alen;
+	if (n >= 0) {
+		*p++ = ' ';
+		p += msg_decimal(p, (uint64_t)n);
+	}
+	*p++ = '\n';
+	conn_write_copies(c, buf, (size_t)(p - buf), count);
 }
 
 /*

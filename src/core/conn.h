@@ -121,6 +121,8 @@ void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 conn_append(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
+void		 conn_reply(struct conn *, const char *, size_t, const char *,
+		    size_t, long, unsigned int);
 void		 conn_abort_slow(struct conn *);
 uint64_t	 conn_now_ms(void);
 struct timeval	 conn_tv(double);

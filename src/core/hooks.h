@@ -44,7 +44,7 @@ struct hooks_call {
 	const char		*reason;	/* answer: why refused, or NULL */
 	void			(*cont)(struct hooks_call *);
 	void			(*done)(struct conn *, const char *, size_t,
-				    long);	/* publish: its outcome */
+				    long, unsigned int); /* publish: outcome */
 	long			 arg;		/* the caller's, untouched */
 };
 

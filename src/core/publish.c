@@ -3,12 +3,12 @@
  * rendered once, and the same bytes handed to each local receiver.
  *
  * The open block: consecutive publishes from one connection's input batch
- * to one channel are rendered back to back into one message and fanned
- * out once, so that each receiver costs one append per block, not per
- * message. Only without publish and line hooks (they see each message);
- * anything else that could be seen in between calls publish_barrier()
- * first, so every order holds. The outcome reaches each publish's done at
- * the barrier.
+ * (or from the workers' posts) to one channel are rendered back to back
+ * into one message and fanned out once, so that each receiver costs one
+ * append per block, not per message. The publish and line hooks see each
+ * message before it goes into the block; anything else that could be seen
+ * in between calls publish_barrier() first, so every order holds. The
+ * outcome reaches the publishes' done at the barrier, once for them all.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,6 +47,7 @@ struct publish_wait {
 };
 static struct publish_wait	*publish_waits;
 
+
 /* One fan-out in progress. */
 struct publish_fanout {
 	struct msg	*msg;
@@ -55,12 +56,20 @@ struct publish_fanout {
 	unsigned int	 count;		/* messages in msg */
 };
 
-/* The open block; msg is NULL while there is none. */
+/*
+ * The open block: count publishes of one sender to one channel with one
+ * done, rendered back to back in msg (NULL while there is none; at most
+ * CONFIG_BLOCK_MAX bytes). Blocks form only inside a batch, from its
+ * owner's publishes.
+ */
 static struct {
-	struct conn	*owner;		/* whose input batch is being run */
+	struct conn	*owner;		/* whose batch: a conn, or NULL */
+	int		 batching;	/* a batch is being run */
 	struct msg	*msg;
 	char		 channel[NAME_CHANNEL_MAX + 1];
 	size_t		 chlen;
+	char		 sender[NAME_NICK_MAX + 1];
+	size_t		 slen;
 	publish_done_cb	 done;
 	unsigned int	 count;
 	size_t		 cap;		/* room in msg */
@@ -153,7 +162,7 @@ publish_remote_done(void *arg, uint64_t token, int found)
 	}
 	if (w->done != NULL)
 		w->done(from, w->channel, w->chlen, found == 1 ? 1 :
-		    ERROR_NO_SUCH_NAME);
+		    ERROR_NO_SUCH_NAME, 1);
 	if (from != NULL)
 		conn_resume(from);
 	free(w);
@@ -207,7 +216,11 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	if (to == NULL && *channel == '@')
 		return (ERROR_NO_SUCH_NAME);	/* publish_remote's */
 	if (to != NULL) {
-		chlen = (size_t)snprintf(inbox, sizeof inbox, "@%s", to->name);
+		/* The inbox as its owner's name is spelt. */
+		inbox[0] = '@';
+		chlen = strlen(to->name);
+		memcpy(inbox + 1, to->name, chlen + 1);
+		chlen++;
 		channel = inbox;
 	}
 	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);
@@ -227,71 +240,52 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 	return (f.delivered);
 }
 
-/* The publish handlers answered: fan out (unless dropped) and report. */
-static void
-publish_go(struct hooks_call *call)
-{
-	long	n = 0;
-
-	if (call->go && call->channel[0] == '@' &&
-	    publish_find(call->channel + 1, call->channel_len - 1) == NULL) {
-		call->arg = publish_remote(call->conn, call->sender,
-		    call->channel, call->channel_len, call->text,
-		    call->text_len, call->done);
-		return;
-	}
-	if (call->go)
-		n = publish_now(call->conn, call->sender, call->channel,
-		    call->channel_len, call->text, call->text_len);
-	call->arg = n;
-	if (call->done != NULL)
-		call->done(call->conn, call->channel, call->channel_len, n);
-}
-
-/* Fans out the open block and reports each of its publishes. */
+/* Fans out the open block and reports its publishes' outcome. */
 void
 publish_barrier(void)
 {
 	struct msg	*m = publish_block.msg;
-	unsigned int	 i, count = publish_block.count;
 	size_t		 n;
 
 	if (m == NULL)
 		return;
 	publish_block.msg = NULL;
-	stats.published += count;
+	stats.published += publish_block.count;
 	n = publish_deliver_local(publish_block.channel, publish_block.chlen,
-	    m, count, config.echo ? NULL : publish_block.owner);
+	    m, publish_block.count, config.echo ? NULL : publish_block.owner);
 	if (publish_cluster != NULL)
 		cluster_publish(publish_cluster, publish_block.channel,
-		    publish_block.chlen, m->data, m->len, count);
+		    publish_block.chlen, m->data, m->len, publish_block.count);
 	msg_unref(m);
-	for (i = 0; i < count; i++)
-		publish_block.done(publish_block.owner, publish_block.channel,
-		    publish_block.chlen, (long)n);
+	publish_block.done(publish_block.owner, publish_block.channel,
+	    publish_block.chlen, (long)n, publish_block.count);
 }
 
-/* Starts a connection's input batch: its publishes may form blocks. */
+/* Starts a batch: a connection's input (c), or the workers' posts (NULL).
+ * Its publishes may form blocks. */
 void
 publish_batch_begin(struct conn *c)
 {
 	publish_barrier();
 	publish_block.owner = c;
+	publish_block.batching = 1;
 }
 
-/* Ends an input batch: the open block goes out. */
+/* Ends a batch: the open block goes out. A batch that began inside
+ * another ends the other's blocks too. */
 void
 publish_batch_end(void)
 {
 	publish_barrier();
 	publish_block.owner = NULL;
+	publish_block.batching = 0;
 }
 
 /* Makes room for size more bytes in the open block, opening one for a
- * channel if there is none. */
+ * channel and a sender if there is none. */
 static void
-publish_block_room(const char *channel, size_t chlen, size_t size,
-    publish_done_cb done)
+publish_block_room(const char *channel, size_t chlen, const char *sender,
+    size_t slen, size_t size, publish_done_cb done)
 {
 	if (publish_block.msg == NULL) {
 		publish_block.cap = size > CONFIG_BLOCK_MIN ? size :
@@ -299,6 +293,8 @@ publish_block_room(const char *channel, size_t chlen, size_t size,
 		publish_block.msg = msg_block(publish_block.cap);
 		memcpy(publish_block.channel, channel, chlen);
 		publish_block.chlen = chlen;
+		memcpy(publish_block.sender, sender, slen);
+		publish_block.slen = slen;
 		publish_block.done = done;
 		publish_block.count = 0;
 	}
@@ -311,38 +307,48 @@ publish_block_room(const char *channel, size_t chlen, size_t size,
 	publish_block.msg = msg_grow(publish_block.msg, publish_block.cap);
 }
 
+/* Returns 1 if a block is open for this channel. */
+static int
+publish_block_is_for(const char *channel, size_t chlen)
+{
+	return (publish_block.msg != NULL && chlen == publish_block.chlen &&
+	    memcmp(channel, publish_block.channel, chlen) == 0);
+}
+
 /* Returns 1 if a publish would have to close the open block first. */
 static int
-publish_block_differs(const char *channel, size_t chlen, size_t size,
-    publish_done_cb done)
+publish_block_differs(const char *channel, size_t chlen, const char *sender,
+    size_t slen, size_t size, publish_done_cb done)
 {
 	return (publish_block.msg != NULL && (done != publish_block.done ||
-	    chlen != publish_block.chlen ||
-	    memcmp(channel, publish_block.channel, chlen) != 0 ||
+	    !publish_block_is_for(channel, chlen) ||
+	    slen != publish_block.slen ||
+	    memcmp(sender, publish_block.sender, slen) != 0 ||
 	    publish_block.msg->len + size > CONFIG_BLOCK_MAX));
 }
 
 /* Adds a publish to the open block. Returns 1, or 0 if it cannot go in a
- * block. */
+ * block: outside a batch, from someone else than the batch's owner,
+ * without a done, or to an inbox. */
 static int
-publish_block_add(struct conn *from, const char *channel, size_t chlen,
-    const char *text, size_t tlen, publish_done_cb done)
+publish_block_add(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, publish_done_cb done)
 {
 	size_t	slen, size;
 	char	*at;
 
-	if (from == NULL || from != publish_block.owner || done == NULL ||
-	    hooks_active[HOOKS_PUBLISH] || hooks_active[HOOKS_LINE] ||
-	    *channel == '@')
+	if (!publish_block.batching || from != publish_block.owner ||
+	    done == NULL || *channel == '@')
 		return (0);
-	slen = strlen(from->name);
+	if ((slen = strlen(sender)) > NAME_NICK_MAX)
+		return (0);
 	size = msg_size(chlen, slen, tlen);
 	if (size > CONFIG_BLOCK_MAX)
 		return (0);
-	if (publish_block_differs(channel, chlen, size, done))
+	if (publish_block_differs(channel, chlen, sender, slen, size, done))
 		publish_barrier();
-	publish_block_room(channel, chlen, size, done);
-	at = msg_append(publish_block.msg, channel, chlen, from->name, slen,
+	publish_block_room(channel, chlen, sender, slen, size, done);
+	at = msg_append(publish_block.msg, channel, chlen, sender, slen,
 	    text, tlen);
 	if (!config.allow_control)
 		line_sanitize(at, tlen);
@@ -350,32 +356,59 @@ publish_block_add(struct conn *from, const char *channel, size_t chlen,
 	return (1);
 }
 
-/*
- * Publishes text to a channel or an inbox (@NAME) on behalf of a sender
- * (from is NULL for the server, scripts and workers), through the publish
- * hooks. done, if given, gets the outcome (the delivered count or an
- * error) exactly once, unless a hook failed: then the client was told
- * already. Returns the outcome if it is known at once, ERROR_PENDING if
- * it is not yet (a block, a suspended hook), ERROR_SCRIPT_ERROR if a hook
- * failed.
- */
-long
-publish(struct conn *from, const char *sender, const char *channel,
+/* Publishes past the hooks: into the open block if it can go there, to
+ * another node's name through the cluster, else at once, after the block.
+ * Returns the outcome, or ERROR_PENDING (in a block, or waiting for the
+ * cluster: done gets it). */
+static long
+publish_pass(struct conn *from, const char *sender, const char *channel,
     size_t chlen, const char *text, size_t tlen, publish_done_cb done)
 {
-	struct hooks_call	 call;
-	struct conn		*to;
-	int			 rc;
+	long	n;
 
-	if ((rc = publish_check_target(channel, chlen, &to)) != 0) {
-		publish_barrier();
-		if (done != NULL)
-			done(from, channel, chlen, rc);
-		return (rc);
-	}
-	if (publish_block_add(from, channel, chlen, text, tlen, done))
+	if (publish_block_add(from, sender, channel, chlen, text, tlen, done))
 		return (ERROR_PENDING);
+	if (*channel == '@' && publish_cluster != NULL &&
+	    publish_find(channel + 1, chlen - 1) == NULL) {
+		publish_barrier();
+		return (publish_remote(from, sender, channel, chlen, text,
+		    tlen, done));
+	}
+	n = publish_now(from, sender, channel, chlen, text, tlen);
+	if (done != NULL)
+		done(from, channel, chlen, n, 1);
+	return (n);
+}
+
+/*
+ * The publish handlers answered: what they pass (maybe rewritten) goes
+ * on, into the open block if it can; a dropped publish reports 0, after
+ * the block's, so that replies keep their order.
+ */
+static void
+publish_go(struct hooks_call *call)
+{
+	if (call->go) {
+		call->arg = publish_pass(call->conn, call->sender,
+		    call->channel, call->channel_len, call->text,
+		    call->text_len, call->done);
+		return;
+	}
+	call->arg = 0;
+	if (call->done == NULL)
+		return;
 	publish_barrier();
+	call->done(call->conn, call->channel, call->channel_len, 0, 1);
+}
+
+/* Runs the publish handlers, which go on with publish_go(). Returns the
+ * outcome, ERROR_PENDING, or ERROR_SCRIPT_ERROR if a handler failed. */
+static long
+publish_hook(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, publish_done_cb done)
+{
+	struct hooks_call	call;
+
 	memset(&call, 0, sizeof call);
 	call.event = HOOKS_PUBLISH;
 	call.conn = from;
@@ -386,8 +419,42 @@ publish(struct conn *from, const char *sender, const char *channel,
 	call.text_len = tlen;
 	call.cont = publish_go;
 	call.done = done;
-	call.arg = ERROR_PENDING;
+	call.arg = ERROR_SCRIPT_ERROR;	/* unless publish_go runs */
 	if (hooks_run(&call) == HOOKS_SUSPENDED)
 		return (ERROR_PENDING);
-	return (call.arg == ERROR_PENDING ? ERROR_SCRIPT_ERROR : call.arg);
+	return (call.arg);
+}
+
+/*
+ * Publishes text to a channel or an inbox (@NAME) on behalf of a sender
+ * (from is NULL for the server, scripts and workers), through the publish
+ * hooks. done, if given, gets the outcome (the delivered count or an
+ * error) exactly once, unless a hook failed: then the client was told
+ * already. Returns the outcome if it is known at once, ERROR_PENDING if
+ * it is not yet (a block, a suspended hook), ERROR_SCRIPT_ERROR if a hook
+ * failed.
+ *
+ * The hooks run while a block is open: what they pass goes into it. Lua
+ * that could be seen in between (a reply, a send, a change of membership,
+ * another publish, a hook that suspends) closes the block first.
+ */
+long
+publish(struct conn *from, const char *sender, const char *channel,
+    size_t chlen, const char *text, size_t tlen, publish_done_cb done)
+{
+	struct conn	*to;
+	int		 rc;
+
+	/* The open block's channel was checked when it opened. */
+	if (!publish_block_is_for(channel, chlen) &&
+	    (rc = publish_check_target(channel, chlen, &to)) != 0) {
+		publish_barrier();	/* its reply after the block's */
+		if (done != NULL)
+			done(from, channel, chlen, rc, 1);
+		return (rc);
+	}
+	if (hooks_active[HOOKS_PUBLISH])
+		return (publish_hook(from, sender, channel, chlen, text, tlen,
+		    done));
+	return (publish_pass(from, sender, channel, chlen, text, tlen, done));
 }

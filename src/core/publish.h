@@ -3,9 +3,10 @@
  * message rendered once, and publish_deliver_local() handing the same
  * bytes to each local receiver. Consecutive publishes from one
  * connection's input batch to one channel go out as one block, fanned
- * out once; publish_barrier() is the one function that sends the open
- * block, and everything that could be seen between two of its messages
- * calls it first. Loop thread only.
+ * out once; so do the workers' posts (a batch without a connection).
+ * publish_barrier() is the one function that sends the open block, and
+ * everything that could be seen between two of its messages calls it
+ * first. Loop thread only.
  */
 #ifndef PUBLISH_H
 #define PUBLISH_H
@@ -16,9 +17,10 @@ struct conn;
 struct msg;
 struct subs;
 
-/* The outcome of a publish: receivers queued for, or a broker error. */
+/* The outcome of count publishes (more than one for a block): receivers
+ * queued for, or a broker error. */
 typedef void (*publish_done_cb)(struct conn *from, const char *channel,
-		    size_t chlen, long outcome);
+		    size_t chlen, long outcome, unsigned int count);
 
 /* Finds a live connection by name (any case), for @NAME targets. */
 typedef struct conn *(*publish_find_cb)(const char *name, size_t len);

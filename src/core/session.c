@@ -254,22 +254,45 @@ session_telnet_reply(struct conn *c)
 }
 
 /*
+ * Frames the next line at the start of the input (avail bytes): in place
+ * in the first chunk of the buffer when the line ends there, else in a
+ * window pulled up to be contiguous. Returns line_next's status; *p is
+ * where the line starts.
+ */
+static enum line_status
+session_frame(struct conn *c, size_t avail, char **p, size_t *len,
+    size_t *used)
+{
+	struct evbuffer_iovec	v;
+	enum line_status	st;
+	size_t			window;
+
+	window = avail < LINE_WINDOW(&c->reader) ? avail :
+	    LINE_WINDOW(&c->reader);
+	if (evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1 && v.iov_len < window) {
+		*p = v.iov_base;
+		st = line_next(&c->reader, *p, v.iov_len, len, used);
+		if (st != LINE_MORE)
+			return (st);
+	}
+	*p = (char *)evbuffer_pullup(c->in, (ssize_t)window);
+	return (line_next(&c->reader, *p, window, len, used));
+}
+
+/*
  * Takes the next line from the input buffer and runs it. Returns 1 if it
  * consumed input, 0 if it must wait (for more bytes or a rate token).
  */
 static int
 session_next(struct conn *c)
 {
-	size_t		 avail, window, len, used;
+	size_t		 avail, len, used;
 	char		*p;
 
 	avail = evbuffer_get_length(c->in);
 	if (avail == 0)
 		return (0);
-	window = avail < LINE_WINDOW(&c->reader) ? avail :
-	    LINE_WINDOW(&c->reader);
-	p = (char *)evbuffer_pullup(c->in, (ssize_t)window);
-	switch (line_next(&c->reader, p, window, &len, &used)) {
+	switch (session_frame(c, avail, &p, &len, &used)) {
 	case LINE_MORE:
 		return (0);
 	case LINE_OK:

@@ -19,13 +19,14 @@
 #include "lua/run.h"
 #include "lua/state.h"
 
-/* Pushes a hook's arguments for the chain runner. Returns how many. */
+/* Pushes a hook's arguments for the chain runner. Returns how many.
+ * The outermost publish hook reuses its msg table (reuse). */
 static int
-bridge_push_args(lua_State *L, struct hooks_call *call)
+bridge_push_args(lua_State *L, struct hooks_call *call, int reuse)
 {
 	switch (call->event) {
 	case HOOKS_PUBLISH:
-		return (module_push_msg(L, call));
+		return (module_push_msg(L, call, reuse));
 	case HOOKS_SHUTDOWN:
 		return (0);
 	default:
@@ -48,16 +49,37 @@ bridge_push_args(lua_State *L, struct hooks_call *call)
 	}
 }
 
+/* Pushes the one handler of a line or publish hook (the hooks of every
+ * message), which then runs alone, without the chain runner. Returns 0 if
+ * the event is another or has more handlers: the chain runs them. */
+static int
+bridge_push_alone(lua_State *L, enum hooks_event event)
+{
+	if ((event != HOOKS_LINE && event != HOOKS_PUBLISH) ||
+	    hooks_active[event] != 1)
+		return (0);
+	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.handlers");
+	lua_getfield(L, -1, run_event_name(event));
+	lua_rawgeti(L, -1, 1);
+	lua_replace(L, -3);
+	lua_pop(L, 1);
+	return (1);
+}
+
 /*
  * Runs an event's handlers. With none, the continuation runs at once with
  * "go on". Returns whether the hook suspended.
+ *
+ * The outermost hook (no run running) reuses the msg table of the last
+ * publish, unless a run that suspended holds it: then it is dropped, and
+ * the next one is new. A nested hook gets a table of its own.
  */
 static enum hooks_status
 bridge_run(struct hooks_call *call)
 {
 	struct state	*st = run_main;
 	struct run	*run;
-	int		 nargs, binds;
+	int		 nargs, binds, outer, alone, kept;
 
 	call->go = 1;
 	call->reason = NULL;
@@ -72,14 +94,28 @@ bridge_run(struct hooks_call *call)
 		stats.hook_errors++;
 		return (HOOKS_DONE);
 	}
-	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
-	lua_pushstring(st->L, run_event_name(call->event));
-	nargs = 1 + bridge_push_args(st->L, call);
-	run = run_spawn(st, RUN_HOOK, nargs);
-	binds = run_depth() == 0 && call->conn != NULL &&
-	    call->event != HOOKS_DISCONNECT;
+	outer = run_depth() == 0;
+	if (!(alone = bridge_push_alone(st->L, call->event))) {
+		lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
+		lua_pushstring(st->L, run_event_name(call->event));
+	}
+	nargs = !alone + bridge_push_args(st->L, call, outer);
+	/* A publish handler alone: the msg once more, under it, for its
+	 * text when it returns nothing (as the chain would answer). */
+	if ((kept = alone && call->event == HOOKS_PUBLISH)) {
+		lua_pushvalue(st->L, -1);
+		lua_insert(st->L, -3);
+	}
+	run = run_spawn(st, RUN_HOOK, nargs + kept);
+	binds = outer && call->conn != NULL && call->event != HOOKS_DISCONNECT;
 	run_bind(run, call, binds);
-	return (run_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE);
+	if (alone)
+		run_alone(run, kept);
+	if (!run_resume(run, nargs))
+		return (HOOKS_DONE);
+	if (outer && call->event == HOOKS_PUBLISH && run_main == st)
+		module_drop_msg(st->L);
+	return (HOOKS_SUSPENDED);
 }
 
 /* Pushes the main state's entry {fn, help} for a script command, or
@@ -91,7 +127,8 @@ bridge_push_command(const char *name, size_t len)
 	char		 key[64];
 	size_t		 i;
 
-	if (st == NULL || len == 0 || len >= sizeof key)
+	/* Most states have no commands: no lookup per command line. */
+	if (st == NULL || st->commands == 0 || len == 0 || len >= sizeof key)
 		return (0);
 	for (i = 0; i < len; i++)
 		key[i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ?

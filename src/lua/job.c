@@ -115,7 +115,8 @@ job_push(lua_State *L, struct job *job)
 	return (2);
 }
 
-/* Loop: a job is done. Resumes its waiter or calls its callback. */
+/* Loop: a job is done. Resumes its waiter or calls its callback, after
+ * the block of the posts before it. */
 static void
 job_done(struct pool_job *pj)
 {
@@ -123,6 +124,7 @@ job_done(struct pool_job *pj)
 	lua_State		*L;
 	int			 n;
 
+	publish_barrier();
 	if (job->waiter != NULL && run_is_dead(job->waiter))
 		run_wake(job->waiter, 0);
 	else if (job->waiter != NULL) {
@@ -189,12 +191,14 @@ job_unwait(struct job *job)
 	return (0);
 }
 
-/* Jobs are done: their results (and the workers' posts, in order), then
- * the jobs waiting for room. */
+/* Jobs are done: their results (and the workers' posts, in order, in
+ * blocks), then the jobs waiting for room. */
 static void
 job_pool_cb(evutil_socket_t fd, short what, void *arg)
 {
+	publish_batch_begin(NULL);
 	pool_drain(job_pool);
+	publish_batch_end();
 	job_retry();
 }
 

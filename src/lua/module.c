@@ -7,6 +7,11 @@
  * that fails, or finds it closing, means "closed". One userdata per
  * connection is cached so that scripts can key tables by it; its user
  * value is conn.data.
+ *
+ * A publish or line hook runs while a block of earlier messages may be
+ * open (core/publish.h): every binding whose effect someone could see
+ * before those messages (output, a close, membership, a rename, the
+ * counters) sends the block first.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +34,7 @@
 
 #define MODULE_CONN	"linecast.conn"
 #define MODULE_TIMER	"linecast.timer"
+#define MODULE_MSG	"linecast.msg"	/* the reused msg's metatable */
 
 /* A timer: anchored in the registry's timer table while armed. */
 struct module_timer {
@@ -104,18 +110,107 @@ module_forget_conn(lua_State *L, uint64_t id)
 	lua_pop(L, 1);
 }
 
-/* Pushes a publish hook's msg table {channel, sender, text}. Returns 1. */
-int
-module_push_msg(lua_State *L, struct hooks_call *call)
+/* Set when a handler adds a field to a reused msg table. */
+static int	module_msg_added;
+
+/*
+ * Registry keys by address, found without comparing names: the reused msg
+ * table, and the names of its fields (set per message).
+ */
+static const char	module_last_msg = 0;
+static const char	*const module_msg_fields[] = { "channel", "sender",
+			    "text" };
+static const char	module_field_keys[3];
+
+/* __newindex of a reused msg: a field it did not have is added (and
+ * scrubbed before the table is reused). */
+static int
+module_msg_newindex(lua_State *L)
 {
+	lua_settop(L, 3);
+	lua_rawset(L, 1);
+	module_msg_added = 1;
+	return (0);
+}
+
+/* Removes every field of the table on the stack's top but channel,
+ * sender and text: what a handler added to a reused msg. */
+static void
+module_scrub_msg(lua_State *L)
+{
+	const char	*key;
+
+	lua_pushnil(L);
+	while (lua_next(L, -2) != 0) {
+		lua_pop(L, 1);
+		key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) :
+		    NULL;
+		if (key != NULL && (strcmp(key, "channel") == 0 ||
+		    strcmp(key, "sender") == 0 || strcmp(key, "text") == 0))
+			continue;
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, -4);	/* allowed while traversing */
+	}
+	module_msg_added = 0;
+}
+
+/* Pushes the reused msg table, making it if there is none. */
+static void
+module_reused_msg(lua_State *L)
+{
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
+	    LUA_TTABLE) {
+		if (module_msg_added)
+			module_scrub_msg(L);
+		return;
+	}
+	lua_pop(L, 1);
 	lua_createtable(L, 0, 3);
+	luaL_setmetatable(L, MODULE_MSG);
+	lua_pushvalue(L, -1);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+}
+
+/* Sets field i of the msg table below the value on the stack's top (raw:
+ * the three fields are the server's). Pops the value. */
+static void
+module_set_field(lua_State *L, int i)
+{
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &module_field_keys[i]);
+	lua_insert(L, -2);
+	lua_rawset(L, -3);
+}
+
+/*
+ * Pushes a publish hook's msg table {channel, sender, text}. With reuse,
+ * it is the table the last call got (without the fields a handler added),
+ * which spares a table per message; module_drop_msg() makes the next one
+ * new. Returns 1.
+ */
+int
+module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
+{
+	if (reuse)
+		module_reused_msg(L);
+	else
+		lua_createtable(L, 0, 3);
 	lua_pushlstring(L, call->channel, call->channel_len);
-	lua_setfield(L, -2, "channel");
+	module_set_field(L, 0);
 	lua_pushstring(L, call->sender);
-	lua_setfield(L, -2, "sender");
+	module_set_field(L, 1);
 	lua_pushlstring(L, call->text, call->text_len);
-	lua_setfield(L, -2, "text");
+	module_set_field(L, 2);
 	return (1);
+}
+
+/* Lets the reused msg table go to whoever holds it (a handler that
+ * suspended): the next publish gets a new one. */
+void
+module_drop_msg(lua_State *L)
+{
+	lua_pushnil(L);
+	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
 }
 
 /*
@@ -133,6 +228,7 @@ module_conn_send(lua_State *L)
 	size_t		 len;
 	const char	*line = luaL_checklstring(L, 2, &len);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	if (run != NULL && run_conn(run) == c->id) {
@@ -150,6 +246,7 @@ module_conn_close(lua_State *L)
 {
 	struct conn	*c = module_conn(L, 1, 1);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	conn_close(c, luaL_optstring(L, 2, "closed"));
@@ -166,6 +263,7 @@ module_conn_join(lua_State *L)
 	const char	*ch = luaL_checklstring(L, 2, &len);
 	int		 rc;
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	if ((rc = broker_join(c, ch, len)) < 0)
@@ -184,6 +282,7 @@ module_conn_call(lua_State *L, int (*fn)(struct conn *, const char *,
 	size_t		 len;
 	const char	*s = luaL_checklstring(L, 2, &len);
 
+	publish_barrier();
 	if (c == NULL)
 		return (module_fail(L, "closed"));
 	return (module_result(L, fn(c, s, len)));
@@ -400,6 +499,7 @@ module_lc_command(lua_State *L)
 	lua_pushstring(L, luaL_optstring(L, 3, "(no help)"));
 	lua_rawseti(L, -2, 2);
 	lua_setfield(L, -2, name);
+	state_of(L)->commands++;
 	return (0);
 }
 
@@ -503,6 +603,7 @@ module_add_stat(const char *name, uint64_t value, void *arg)
 static int
 module_lc_stats(lua_State *L)
 {
+	publish_barrier();
 	lua_newtable(L);
 	stats_each(module_add_stat, L);
 	return (1);
@@ -698,10 +799,13 @@ module_require(lua_State *L)
 	return (1);
 }
 
-/* Creates the metatables of conns and timers. */
+/* Creates the metatables of conns, timers and the reused msg, and the
+ * msg's field names. */
 static void
 module_metatables(lua_State *L)
 {
+	int	i;
+
 	luaL_newmetatable(L, MODULE_CONN);
 	lua_pushcfunction(L, module_conn_index);
 	lua_setfield(L, -2, "__index");
@@ -720,6 +824,14 @@ module_metatables(lua_State *L)
 	lua_pushcfunction(L, module_timer_gc);
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
+	luaL_newmetatable(L, MODULE_MSG);
+	lua_pushcfunction(L, module_msg_newindex);
+	lua_setfield(L, -2, "__newindex");
+	lua_pop(L, 1);
+	for (i = 0; i < 3; i++) {
+		lua_pushstring(L, module_msg_fields[i]);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &module_field_keys[i]);
+	}
 }
 
 /*

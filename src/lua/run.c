@@ -4,7 +4,9 @@
  * that yields has registered what it waits for (run_yield); when that
  * comes, run_wake() resumes it through the same run_resume(). When it
  * ends, the hook's continuation runs and, if the run had suspended its
- * connection's input, the session goes on with its next line.
+ * connection's input, the session goes on with its next line. A run that
+ * suspends sends the open block of messages first (core/publish.h), so
+ * that what it holds comes after them.
  *
  * A reload makes a new main state; the old one is retired and closed once
  * the runs suspended in it (and the holds on it) are gone.
@@ -24,6 +26,7 @@
 #include "base/stats.h"
 #include "base/xmalloc.h"
 #include "core/conn.h"
+#include "core/publish.h"
 #include "core/session.h"
 #include "lua/run.h"
 #include "lua/state.h"
@@ -45,6 +48,8 @@ struct run {
 	char			*command;	/* for the "+NAME" reply */
 	int			 suspended;	/* it yielded at least once */
 	int			 binds_input;	/* its conn's input waits for it */
+	int			 alone;		/* a hook's one handler, no chain */
+	int			 kept;		/* values under its function */
 	int			 dead;		/* its state broke: never resume */
 	struct run		*outer;		/* the run it runs inside */
 	struct run		*prev;		/* on the suspended list */
@@ -62,6 +67,7 @@ static struct run	*run_suspended;	/* every suspended run */
 static struct state	*run_retired;	/* closed after their runs */
 static struct dict	*run_bindings;	/* conn id -> the run it waits for */
 static int		 run_nesting;
+static struct run	*run_spare;	/* a freed run, for the next spawn */
 static void		(*run_rebuild)(void);	/* a fresh main state */
 
 static void	run_broken(struct run *);
@@ -247,7 +253,10 @@ run_free(struct run *run)
 	}
 	free(run->copy);
 	free(run->command);
-	free(run);
+	if (run_spare == NULL)
+		run_spare = run;	/* a hook per message: no malloc each */
+	else
+		free(run);
 }
 
 /* Logs a failed run, counts it and tells the client whose input ran it. */
@@ -264,15 +273,16 @@ run_error(struct run *run, const char *what)
 	stats.hook_errors++;
 	if (c == NULL || c->dead || !run->binds_input)
 		return;
+	publish_barrier();	/* the replies before this one first */
 	conn_printf(c, "-ERR script-error");
 	if (run->kind == RUN_HOOK && run->call.event == HOOKS_CONNECT)
 		conn_close(c, "script-error");
 }
 
-/* Reads a hook chain's answer off the coroutine and runs the
- * continuation. */
+/* Reads a hook chain's answer off the coroutine: go on or not, why not,
+ * the text. */
 static void
-run_finish_hook(struct run *run, lua_State *co, int nres)
+run_answer_chain(struct run *run, lua_State *co, int nres)
 {
 	struct hooks_call	*call = &run->call;
 	int			 base = lua_gettop(co) - nres;
@@ -283,6 +293,51 @@ run_finish_hook(struct run *run, lua_State *co, int nres)
 		call->reason = lua_tostring(co, base + 2);
 	if (call->go && nres >= 2 && lua_type(co, base + 2) == LUA_TSTRING)
 		call->text = lua_tolstring(co, base + 2, &call->text_len);
+}
+
+/*
+ * Reads the answer of a line or publish handler that ran alone, folded as
+ * the chain runner does: false refuses, a string is the new text, nothing
+ * goes on (with the msg's text, for publish: the msg lies at index 1).
+ * Returns 0, or -1 for any other answer, with the error pushed.
+ */
+static int
+run_answer_alone(struct run *run, lua_State *co, int nres)
+{
+	struct hooks_call	*call = &run->call;
+	int			 at = lua_gettop(co) - nres + run->kept + 1;
+	int			 type = LUA_TNIL;
+
+	if (nres > run->kept)
+		type = lua_type(co, at);
+	call->go = type != LUA_TBOOLEAN || lua_toboolean(co, at);
+	call->reason = NULL;
+	if (type == LUA_TSTRING)
+		call->text = lua_tolstring(co, at, &call->text_len);
+	else if (type == LUA_TNIL && run->kept) {
+		lua_pushliteral(co, "text");
+		if (lua_rawget(co, 1) == LUA_TSTRING)
+			call->text = lua_tolstring(co, -1, &call->text_len);
+	} else if (type != LUA_TNIL && call->go) {
+		lua_pushfstring(co, "%s handler returned a %s",
+		    run_events[call->event], lua_typename(co, type));
+		return (-1);
+	}
+	return (0);
+}
+
+/* Reads a hook's answer off the coroutine and runs the continuation. */
+static void
+run_finish_hook(struct run *run, lua_State *co, int nres)
+{
+	struct hooks_call	*call = &run->call;
+
+	if (!run->alone)
+		run_answer_chain(run, co, nres);
+	else if (run_answer_alone(run, co, nres) != 0) {
+		run_error(run, lua_tostring(co, -1));
+		return;
+	}
 	if (call->conn != NULL && call->conn->dead &&
 	    call->event != HOOKS_DISCONNECT)
 		return;
@@ -304,6 +359,7 @@ run_finish_command(struct run *run, lua_State *co, int nres)
 
 	if (c->dead)
 		return;
+	publish_barrier();
 	if (nres == 0 || lua_isnil(co, -nres)) {
 		conn_printf(c, "+%s", run->command);
 		return;
@@ -363,6 +419,9 @@ run_resume(struct run *run, int nargs)
 	}
 	run_running = saved;
 	if (rc == LUA_YIELD && run->wait != RUN_RUNNING) {
+		/* What it waits for may take a while: the messages before
+		 * the one it holds go out now. */
+		publish_barrier();
 		lua_pop(run->co.co, nres);
 		if (!run->suspended)
 			run_suspend(run);
@@ -385,7 +444,11 @@ run_spawn(struct state *st, enum run_kind kind, int nargs)
 {
 	struct run	*run;
 
-	run = xcalloc(1, sizeof *run);
+	if ((run = run_spare) != NULL) {
+		run_spare = NULL;
+		memset(run, 0, sizeof *run);
+	} else
+		run = xcalloc(1, sizeof *run);
 	run->st = st;
 	run->kind = kind;
 	run->co = run_co_get(st);
@@ -401,6 +464,16 @@ run_bind(struct run *run, struct hooks_call *call, int binds)
 	run->call = *call;
 	run->orig = call;
 	run->binds_input = binds;
+}
+
+/* Makes a hook run its event's one handler alone, without the chain
+ * runner; kept values (the msg) lie under the handler on the coroutine's
+ * stack, for its answer. */
+void
+run_alone(struct run *run, int kept)
+{
+	run->alone = 1;
+	run->kept = kept;
 }
 
 /* Gives a command run its conn and its name (lower case, for the +NAME
@@ -638,4 +711,6 @@ run_free_all(void)
 	if (run_bindings != NULL)
 		dict_free(run_bindings);
 	run_bindings = NULL;
+	free(run_spare);
+	run_spare = NULL;
 }

@@ -40,6 +40,7 @@ const char	*run_event_name(enum hooks_event);
 struct run	*run_spawn(struct state *, enum run_kind, int);
 int		 run_resume(struct run *, int);
 void		 run_bind(struct run *, struct hooks_call *, int);
+void		 run_alone(struct run *, int);
 void		 run_set_command(struct run *, struct conn *, const char *,
 		    size_t, int);
 void		 run_spawn_callback(lua_State *, int);

@@ -84,6 +84,7 @@ struct state {
 	int			 retired;
 	int			 chain_ref;	/* the handler chain runner */
 	int			 active[HOOKS_NEVENTS];
+	unsigned int		 commands;	/* lc.command calls: 0, none */
 	struct state_co		*idle;		/* coroutines for reuse */
 	size_t			 nidle;
 	size_t			 idle_cap;

@@ -42,21 +42,31 @@ struct worker_post {
 	char		 data[];	/* channel, sender, text */
 };
 
-/* Loop: carries out a publish a worker posted, and frees it. */
+/* Loop: a worker's publish failed; it is logged (count is 1: a block's
+ * outcome is never an error). */
+static void
+worker_publish_done(struct conn *from, const char *channel, size_t chlen,
+    long n, unsigned int count)
+{
+	if (n < 0)
+		log_warn("worker publish to %.*s: %s", (int)chlen, channel,
+		    error_code((int)n));
+}
+
+/* Loop: carries out a publish a worker posted, and frees it. Consecutive
+ * posts to one channel from one sender go out as one block. */
 static void
 worker_post_done(struct pool_job *pj)
 {
 	struct worker_post	*p = (struct worker_post *)pj;
-	long			 n;
 
 	if (strcmp(p->sender, "server") != 0 &&
 	    !name_is_nick(p->sender, strlen(p->sender)))
 		log_warn("worker publish to %.*s: bad sender %s",
 		    (int)p->channel_len, p->data, p->sender);
-	else if ((n = publish(NULL, p->sender, p->data, p->channel_len,
-	    p->text, p->text_len, NULL)) < 0 && n != ERROR_PENDING)
-		log_warn("worker publish to %.*s: %s", (int)p->channel_len,
-		    p->data, error_code((int)n));
+	else
+		publish(NULL, p->sender, p->data, p->channel_len, p->text,
+		    p->text_len, worker_publish_done);
 	free(p);
 }
 

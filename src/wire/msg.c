@@ -123,6 +123,23 @@ msg_append(struct msg *m, const char *channel, size_t chlen,
 	return (at);
 }
 
+/* Writes v in decimal at p, without a NUL; p has room for
+ * MSG_DECIMAL_MAX bytes. Returns how many it wrote. */
+size_t
+msg_decimal(char *p, uint64_t v)
+{
+	char	digits[MSG_DECIMAL_MAX], *d = digits + sizeof digits;
+	size_t	n;
+
+	do {
+		*--d = (char)('0' + v % 10);
+		v /= 10;
+	} while (v != 0);
+	n = (size_t)(digits + sizeof digits - d);
+	memcpy(p, d, n);
+	return (n);
+}
+
 /* Renders a server line from a format without its LF. Returns 1 ref. */
 struct msg *
 msg_printf(const char *fmt, ...)

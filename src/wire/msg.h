@@ -9,6 +9,9 @@
 #define MSG_H
 
 #include <stddef.h>
+#include <stdint.h>
+
+#define MSG_DECIMAL_MAX	20	/* digits of the largest uint64_t */
 
 struct msg {
 	unsigned int	refs;	/* freed when the last reference goes */
@@ -24,6 +27,7 @@ struct msg	*msg_block(size_t);
 struct msg	*msg_grow(struct msg *, size_t);
 char		*msg_append(struct msg *, const char *, size_t, const char *,
 		    size_t, const char *, size_t);
+size_t		 msg_decimal(char *, uint64_t);
 struct msg	*msg_printf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));
 struct msg	*msg_ref(struct msg *);

@@ -20,15 +20,20 @@ static struct peer	*a, *b, *c, *d, *x;
 /* Every outcome a done callback got, in order: "from:channel=n ...". */
 static char	outcomes[4096];
 
-/* A publish's done: appends its outcome. */
+/* The done of count publishes (a block's are reported at once): appends
+ * the outcome once for each. */
 static void
-record_done(struct conn *from, const char *channel, size_t chlen, long n)
+record_done(struct conn *from, const char *channel, size_t chlen, long n,
+    unsigned int count)
 {
-	size_t	used = strlen(outcomes);
+	size_t	used;
 
-	snprintf(outcomes + used, sizeof outcomes - used, "%s%s:%.*s=%ld",
-	    used == 0 ? "" : " ", from != NULL ? from->name : "-", (int)chlen,
-	    channel, n);
+	while (count-- > 0) {
+		used = strlen(outcomes);
+		snprintf(outcomes + used, sizeof outcomes - used,
+		    "%s%s:%.*s=%ld", used == 0 ? "" : " ",
+		    from != NULL ? from->name : "-", (int)chlen, channel, n);
+	}
 }
 
 /* Returns the outcomes so far and forgets them. */

@@ -1,4 +1,9 @@
-/* Unit tests for line.c: framing, overlong lines, telnet, sanitizing. */
+/*
+ * Unit tests for line.c: framing, overlong lines, telnet, sanitizing, and
+ * the fast paths against a byte loop. Built twice: as line_test with
+ * line.c as it is, and as line_plain_test with line.c built -DLINE_PLAIN
+ * (no SSE2), so that both fast paths are tested.
+ */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -346,6 +351,206 @@ test_sanitize(void)
 	is_int(line_sanitize(buf, 0), 0, "empty");
 }
 
+/*
+ * The simple versions, a byte at a time, that the word-at-a-time ones in
+ * line.c must agree with byte for byte.
+ */
+
+/* Returns 1 if a byte is one that line_sanitize replaces. */
+static int
+ref_is_control(unsigned char b)
+{
+	return ((b < 0x20 && b != '\t') || b == 0x7f);
+}
+
+/* line_sanitize, a byte at a time. */
+static size_t
+ref_sanitize(char *s, size_t len)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 i, n = 0;
+
+	for (i = 0; i < len; i++) {
+		if (ref_is_control(p[i])) {
+			p[i] = '?';
+			n++;
+		}
+	}
+	return (n);
+}
+
+/* How many bytes the telnet command at p takes, a byte at a time. */
+static size_t
+ref_telnet_len(const unsigned char *p, size_t len)
+{
+	size_t	i;
+
+	if (len < 2)
+		return (len);
+	if (p[1] >= 251 && p[1] <= 254)
+		return (len < 3 ? len : 3);
+	if (p[1] != 250)
+		return (2);
+	for (i = 2; i + 1 < len; i++) {
+		if (p[i] != 255)
+			continue;
+		if (p[i + 1] == 240)
+			return (i + 2);
+		i++;
+	}
+	return (len);
+}
+
+/* line_strip_telnet, a byte at a time from the first byte. */
+static size_t
+ref_strip_telnet(char *s, size_t len)
+{
+	unsigned char	*p = (unsigned char *)s;
+	size_t		 i, o;
+
+	for (i = o = 0; i < len; /* nothing */) {
+		if (p[i] != 255)
+			p[o++] = p[i++];
+		else if (i + 1 < len && p[i + 1] == 255) {
+			p[o++] = 255;
+			i += 2;
+		} else
+			i += ref_telnet_len(p + i, len - i);
+	}
+	return (o);
+}
+
+/* A small fixed-seed generator, so that a failure can be rerun. */
+static unsigned long long	rnd_state = 0x9e3779b97f4a7c15ULL;
+
+/* Returns the next pseudo-random number. */
+static unsigned long long
+rnd(void)
+{
+	rnd_state ^= rnd_state << 13;
+	rnd_state ^= rnd_state >> 7;
+	rnd_state ^= rnd_state << 17;
+	return (rnd_state);
+}
+
+/*
+ * Fills a line with text where about one byte in `every` is one of the
+ * bytes the fast paths look for (control bytes, TAB, DEL, IAC and the
+ * telnet commands, bytes next to the boundaries); every 0 gives plain
+ * text only.
+ */
+static void
+rnd_line(unsigned char *p, size_t len, unsigned int every)
+{
+	static const unsigned char	special[] = { 0x00, 0x01, 0x08, 0x09,
+					    0x0a, 0x0d, 0x1b, 0x1f, 0x20, 0x7e,
+					    0x7f, 0x80, 0x9f, 0xa0, 0xf0, 0xf4,
+					    0xfa, 0xfb, 0xfd, 0xfe, 0xff,
+					    0xff, 0xff };
+	size_t				i;
+
+	for (i = 0; i < len; i++) {
+		if (every != 0 && rnd() % every == 0)
+			p[i] = special[rnd() % sizeof special];
+		else if (rnd() % 4 == 0)
+			p[i] = (unsigned char)(0x80 + rnd() % 0x70);
+		else
+			p[i] = (unsigned char)(0x20 + rnd() % 0x5f);
+	}
+}
+
+/* Runs fn on a copy of a line at an alignment, between guard bytes.
+ * Returns 1 if it returns what ref does, agrees with it byte for byte
+ * (over the new length if fn returns one, else over the line) and left
+ * the guards alone. */
+static int
+check_fast(size_t (*fn)(char *, size_t), size_t (*ref)(char *, size_t),
+    int returns_len, const unsigned char *in, size_t len, size_t align)
+{
+	unsigned char	fast[16 + 320], slow[320];
+	unsigned char	*at = fast + 8 + align;
+	size_t		nf, ns;
+
+	memset(fast, 0xee, sizeof fast);
+	memcpy(at, in, len);
+	memcpy(slow, in, len);
+	nf = fn((char *)at, len);
+	ns = ref((char *)slow, len);
+	return (nf == ns && memcmp(at, slow, returns_len ? ns : len) == 0 &&
+	    at[-1] == 0xee &&
+	    at[len] == 0xee);
+}
+
+/* Lines of 0 to 300 bytes at random alignments, from clean to dense with
+ * special bytes: the fast paths and the simple ones agree byte for byte
+ * (line_sanitize also in its count), and nothing around a line is
+ * touched. */
+static void
+test_fast_paths(void)
+{
+	static const unsigned int	 every[] = { 0, 200, 40, 8, 2, 1 };
+	unsigned char			 in[320];
+	size_t				 len, align, e, round;
+	int				 good_s = 1, good_t = 1;
+	unsigned int			 runs = 0;
+
+	for (round = 0; round < 20; round++) {
+		for (e = 0; e < sizeof every / sizeof every[0]; e++) {
+			for (len = 0; len <= 300; len++) {
+				align = (size_t)(rnd() % 8);
+				rnd_line(in, len, every[e]);
+				runs++;
+				if (good_s && !check_fast(line_sanitize,
+				    ref_sanitize, 0, in, len, align)) {
+					diag("sanitize: len %zu align %zu "
+					    "every %u", len, align, every[e]);
+					good_s = 0;
+				}
+				if (good_t && !check_fast(line_strip_telnet,
+				    ref_strip_telnet, 1, in, len, align)) {
+					diag("strip_telnet: len %zu align %zu "
+					    "every %u", len, align, every[e]);
+					good_t = 0;
+				}
+			}
+		}
+	}
+	ok(good_s, "line_sanitize agrees with a byte loop on %u random "
+	    "lines", runs);
+	ok(good_t, "line_strip_telnet agrees with a byte loop on %u random "
+	    "lines", runs);
+}
+
+/* Every single byte value at every position of lines up to 40 bytes:
+ * replaced exactly when it is a control byte, alone or among others. */
+static void
+test_sanitize_positions(void)
+{
+	unsigned char	buf[40], want[40];
+	size_t		len, at, n;
+	unsigned int	b;
+	int		good = 1;
+
+	for (len = 1; len <= sizeof buf; len++) {
+		for (at = 0; at < len; at++) {
+			for (b = 0; b < 256; b++) {
+				memset(buf, b % 3 == 0 ? 0x1b : 'x', len);
+				buf[at] = (unsigned char)b;
+				memcpy(want, buf, len);
+				n = ref_sanitize((char *)want, len);
+				if (line_sanitize((char *)buf, len) == n &&
+				    memcmp(buf, want, len) == 0)
+					continue;
+				if (good)
+					diag("len %zu, byte 0x%02x at %zu",
+					    len, b, at);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "each byte value at each position of lines of 1-40 bytes");
+}
+
 int
 main(void)
 {
@@ -357,5 +562,7 @@ main(void)
 	test_feed_huge();
 	test_telnet();
 	test_sanitize();
+	test_fast_paths();
+	test_sanitize_positions();
 	return (done_testing());
 }

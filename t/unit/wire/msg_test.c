@@ -1,4 +1,6 @@
 /* Unit tests for msg.c: rendering and reference counting. */
+#include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <event2/buffer.h>
@@ -62,6 +64,50 @@ test_printf(void)
 	msg_unref(m);
 }
 
+/* Checks msg_decimal(v) against snprintf. Returns 1 if they agree and
+ * the bytes after the digits are untouched. */
+static int
+check_decimal(uint64_t v)
+{
+	char	got[MSG_DECIMAL_MAX + 1], want[32];
+	size_t	n;
+	int	wlen;
+
+	memset(got, '#', sizeof got);
+	n = msg_decimal(got, v);
+	wlen = snprintf(want, sizeof want, "%llu", (unsigned long long)v);
+	return (n == (size_t)wlen && memcmp(got, want, n) == 0 &&
+	    (n == sizeof got || got[n] == '#'));
+}
+
+/* msg_decimal writes every number as printf does: the edges of each
+ * digit count, the largest, and random ones. */
+static void
+test_decimal(void)
+{
+	uint64_t	 p, v = 0x2545f4914f6cdd1dULL;
+	char		 buf[MSG_DECIMAL_MAX];
+	int		 good = 1, i;
+
+	is_int(msg_decimal(buf, 0), 1, "0 is one digit");
+	is_mem(buf, 1, "0", 1, "  a 0");
+	is_int(msg_decimal(buf, UINT64_MAX), MSG_DECIMAL_MAX,
+	    "the largest takes MSG_DECIMAL_MAX digits");
+	is_mem(buf, MSG_DECIMAL_MAX, "18446744073709551615", 20,
+	    "  and they are right");
+	for (p = 1; p <= UINT64_MAX / 10; p *= 10)
+		good = good && check_decimal(p - 1) && check_decimal(p) &&
+		    check_decimal(p + 1) && check_decimal(p * 10 - 1);
+	ok(good, "around every power of ten");
+	for (i = 0; i < 100000; i++) {
+		v ^= v << 13;
+		v ^= v >> 7;
+		v ^= v << 17;
+		good = good && check_decimal(v) && check_decimal(v % 100000);
+	}
+	ok(good, "200000 random numbers, small and large");
+}
+
 /* References: each ref needs an unref; the last frees. */
 static void
 test_refs(void)
@@ -114,6 +160,7 @@ main(void)
 {
 	test_new();
 	test_printf();
+	test_decimal();
 	test_refs();
 	test_evbuffer();
 	return (done_testing());
