@@ -7,11 +7,16 @@
  * Under journald (JOURNAL_STREAM names stderr) the journal keeps its own
  * time, so there is none of ours, and a plain line starts with the
  * syslog priority ("<6>") that journald reads as the line's level.
+ *
+ * A message repeated is written once; its repeats within
+ * LOG_REPEAT_SECONDS are counted and told in one line when another line
+ * comes, when the time is over, or at exit.
  */
 #include <sys/stat.h>
 
 #include <errno.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +38,22 @@ static int		log_time = 1;
 static int		log_journald;
 static const char	*log_names[] = { "error", "warn", "info", "debug" };
 static const char	*log_priorities[] = { "<3>", "<4>", "<6>", "<7>" };
+
+#define LOG_REPEAT_SECONDS	10
+
+/*
+ * The last message written, to fold its repeats (NULL after a line with
+ * fields, which never folds). Owned by log.c; any thread may log, so it
+ * is only touched under stderr's lock.
+ */
+static struct {
+	char		*text;
+	enum log_level	 level;
+	uint64_t	 written_ms;	/* monotonic, when it was written */
+	uint64_t	 last_ms;	/* when it was last repeated */
+	uint64_t	 repeats;	/* not written since */
+	int		 at_exit;	/* log_flush() is registered */
+} log_last;
 
 /* Sets the most verbose level that is printed. Worker threads read it:
  * it is written only when it changes (a SIGHUP sets it again). */
@@ -259,6 +280,93 @@ log_write(enum log_level level, const char *text, const struct log_field *f,
 	free(b.data);
 }
 
+/* Returns a monotonic clock in milliseconds. */
+static uint64_t
+log_now_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
+}
+
+/*
+ * Tells how often the last message was repeated, if it was: its first
+ * line and the count. Under stderr's lock.
+ */
+static void
+log_write_repeats(void)
+{
+	char	*line;
+
+	if (log_last.repeats == 0)
+		return;
+	if (asprintf(&line, "%.*s (repeated %llu time%s in %.3g s)",
+	    (int)strcspn(log_last.text, "\n"), log_last.text,
+	    (unsigned long long)log_last.repeats,
+	    log_last.repeats == 1 ? "" : "s",
+	    (double)(log_last.last_ms - log_last.written_ms) / 1000.0) == -1)
+		abort();
+	log_write(log_last.level, line, NULL, 0);
+	free(line);
+	log_last.repeats = 0;
+}
+
+/* Writes how often the last message was repeated, if it was. */
+void
+log_flush(void)
+{
+	flockfile(stderr);
+	log_write_repeats();
+	funlockfile(stderr);
+}
+
+/*
+ * Counts a repeat of the last message within its time. Returns 1, or 0
+ * if text must be written. Under stderr's lock.
+ */
+static int
+log_repeated(enum log_level level, const char *text, uint64_t now)
+{
+	if (log_last.text == NULL || log_last.level != level ||
+	    strcmp(log_last.text, text) != 0 ||
+	    now - log_last.written_ms >= LOG_REPEAT_SECONDS * 1000)
+		return (0);
+	log_last.repeats++;
+	log_last.last_ms = now;
+	if (!log_last.at_exit) {
+		log_last.at_exit = 1;
+		atexit(log_flush);
+	}
+	return (1);
+}
+
+/*
+ * Writes a line, after the count of the last one's repeats; or only
+ * counts it, if it has no fields and repeats the last one.
+ */
+static void
+log_line(enum log_level level, const char *text, const struct log_field *f,
+    size_t n)
+{
+	uint64_t	now = log_now_ms();
+
+	flockfile(stderr);
+	if (n == 0 && log_repeated(level, text, now)) {
+		funlockfile(stderr);
+		return;
+	}
+	log_write_repeats();
+	log_write(level, text, f, n);
+	free(log_last.text);
+	log_last.text = NULL;
+	if (n == 0 && (log_last.text = strdup(text)) == NULL)
+		abort();
+	log_last.level = level;
+	log_last.written_ms = log_last.last_ms = now;
+	funlockfile(stderr);
+}
+
 /* Formats a message, with an errno text after it, and writes it. */
 static void
 log_vwrite(enum log_level level, const char *fmt, va_list ap,
@@ -274,7 +382,7 @@ log_vwrite(enum log_level level, const char *fmt, va_list ap,
 		free(text);
 		text = full;
 	}
-	log_write(level, text, NULL, 0);
+	log_line(level, text, NULL, 0);
 	free(text);
 }
 
@@ -309,7 +417,7 @@ log_fields(enum log_level level, const char *text, const struct log_field *f,
     size_t n)
 {
 	if (log_enabled(level))
-		log_write(level, text, f, n);
+		log_line(level, text, f, n);
 }
 
 /* Logs an error with errno's text and exits 1. */

@@ -42,6 +42,7 @@ void	log_set_format(enum log_format, enum log_time);
 int	log_journal(void);
 int	log_parse_level(const char *, enum log_level *);
 int	log_enabled(enum log_level);
+void	log_flush(void);
 void	log_msg(enum log_level, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 void	log_always(const char *, ...)

@@ -282,7 +282,10 @@ option_parse_port(const char *s, unsigned long long *out)
 	return (0);
 }
 
-/* Parses a count with an optional k or M suffix. Returns 0 or -1. */
+/*
+ * Parses a count: digits, then an optional k or M suffix (strtoull alone
+ * would take blanks, a sign, or a suffix with no digits). Returns 0 or -1.
+ */
 static int
 option_parse_count(const char *s, unsigned long long max,
     unsigned long long *out)
@@ -291,7 +294,7 @@ option_parse_count(const char *s, unsigned long long max,
 	char			*end;
 
 	errno = 0;
-	if (*s == '-' || *s == '\0')
+	if (*s < '0' || *s > '9')
 		return (-1);
 	v = strtoull(s, &end, 10);
 	if (strcasecmp(end, "k") == 0)

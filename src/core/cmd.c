@@ -809,14 +809,27 @@ cmd_list(struct conn *c, struct cmd_args *a)
 	session_suspend(c);
 }
 
-/* /ping [TOKEN] */
+/*
+ * /ping [TOKEN]: the token comes back whole, its control bytes (NUL
+ * included) shown as '?' unless --allow-control, like published text.
+ */
 static void
 cmd_ping(struct conn *c, struct cmd_args *a)
 {
-	if (a->text_len == 0)
+	char	*token;
+
+	if (a->text_len == 0) {
 		conn_printf(c, "+PONG");
-	else
-		conn_printf(c, "+PONG %.*s", (int)a->text_len, a->text);
+		return;
+	}
+	token = xmalloc(a->text_len);
+	memcpy(token, a->text, a->text_len);
+	if (!config.allow_control)
+		line_sanitize(token, a->text_len);
+	conn_append(c, "+PONG ");
+	conn_write(c, token, a->text_len);
+	conn_write(c, "\n", 1);
+	free(token);
 }
 
 /* /stats */

@@ -259,6 +259,43 @@ run_free(struct run *run)
 		free(run);
 }
 
+/*
+ * What run_error() logged last for each hook event, for script commands
+ * and for callbacks: the error, how much of it, when its traceback was.
+ */
+#define RUN_TRACEBACK_MS	10000
+static struct {
+	char		*what;
+	size_t		 logged;
+	uint64_t	 traceback_ms;
+} run_errors[HOOKS_NEVENTS + 2];
+
+/*
+ * Returns how much of an error to log: as much as last time if it repeats
+ * the last one of its kind (the log folds repeats), all of it if that
+ * kind had no traceback for a while, else only its message, so that a
+ * script failing on every message does not log a traceback for each.
+ */
+static size_t
+run_error_length(struct run *run, const char *what)
+{
+	size_t		 i = run->kind == RUN_HOOK ? run->call.event :
+			    HOOKS_NEVENTS + (run->kind != RUN_COMMAND);
+	const char	*tb = strstr(what, "\nstack traceback:");
+	uint64_t	 now = conn_now_ms();
+
+	if (run_errors[i].what != NULL && strcmp(run_errors[i].what, what) == 0)
+		return (run_errors[i].logged);
+	free(run_errors[i].what);
+	run_errors[i].what = xstrdup(what);
+	run_errors[i].logged = strlen(what);
+	if (tb != NULL && now - run_errors[i].traceback_ms < RUN_TRACEBACK_MS)
+		run_errors[i].logged = (size_t)(tb - what);
+	else if (tb != NULL)
+		run_errors[i].traceback_ms = now;
+	return (run_errors[i].logged);
+}
+
 /* Logs a failed run, counts it and tells the client whose input ran it. */
 static void
 run_error(struct run *run, const char *what)
@@ -268,8 +305,9 @@ run_error(struct run *run, const char *what)
 
 	name = run->kind == RUN_COMMAND ? run->command :
 	    run->kind == RUN_HOOK ? run_events[run->call.event] : "callback";
-	log_error("script error in %s%s: %s", name,
-	    run->kind == RUN_HOOK ? " hook" : "", what);
+	log_error("script error in %s%s: %.*s", name,
+	    run->kind == RUN_HOOK ? " hook" : "",
+	    (int)run_error_length(run, what), what);
 	stats.hook_errors++;
 	if (c == NULL || c->dead || !run->binds_input)
 		return;

@@ -269,6 +269,12 @@ test_args_refused(void)
 	    "bad value for --max-line: 65537k (allowed: 16 to 67108864 bytes)");
 	refused("--max-line", "lots",
 	    "bad value for --max-line: lots (allowed: 16 to 67108864 bytes)");
+	refused("--max-subs", " 5",
+	    "bad value for --max-subs:  5 (allowed: 0 to 10000000)");
+	refused("--max-subs", "+5",
+	    "bad value for --max-subs: +5 (allowed: 0 to 10000000)");
+	refused("--max-rate", "k", "bad value for --max-rate: k "
+	    "(allowed: 0 to 10000000 lines a second)");
 	refused("--max-pending", "1023",
 	    "bad value for --max-pending: 1023 (allowed: at least 1024 bytes)");
 	refused("--max-clients", "-1",
