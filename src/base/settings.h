@@ -26,6 +26,15 @@
 						   queue, per --max-jobs;
 						   past it they raise busy */
 #define CONFIG_LEASE_MIN	0.3		/* --cluster-lease, seconds */
+#define CONFIG_CACHE_CHANNELS	4096		/* channels whose pattern
+						   matches are cached */
+#ifndef CONFIG_COPY_MAX
+#define CONFIG_COPY_MAX		2048		/* messages up to this many
+						   bytes are copied into an
+						   output buffer, longer ones
+						   shared by reference (see
+						   doc/performance.md) */
+#endif
 #define CONFIG_PATTERN_CACHE_MAX (16 << 20)	/* bytes of wildcard match
 						   results cached; past it
 						   the cache is emptied */

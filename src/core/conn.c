@@ -26,11 +26,6 @@
 #include "base/xmalloc.h"
 #include "core/tls.h"
 
-/* Messages up to this size are copied into the output buffer; larger ones
- * are added by reference (see doc/performance.md for the measurement). */
-#ifndef CONN_COPY_MAX
-#define CONN_COPY_MAX	2048
-#endif
 /* Bytes of a reply that conn_reply() assembles on the stack; longer ones
  * take the slow way. */
 #define CONN_REPLY_MAX	256
@@ -608,7 +603,7 @@ conn_deliver(struct conn *c, struct msg *m, unsigned int count)
 {
 	if (!conn_admit(c, count, &stats.dropped))
 		return (0);
-	if (m->len <= CONN_COPY_MAX)
+	if (m->len <= CONFIG_COPY_MAX)
 		evbuffer_add(c->out, m->data, m->len);
 	else
 		evbuffer_add_reference(c->out, m->data, m->len,

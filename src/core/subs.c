@@ -84,11 +84,10 @@ struct subs_client {
  * The pattern cache: a channel -> the clients whose wildcard patterns
  * match it, as the last trie walk for that channel found them. Any change
  * to the trie's entries empties it, so an entry is never stale; it holds
- * at most SUBS_CACHE_MAX channels and CONFIG_PATTERN_CACHE_MAX bytes, and
+ * at most CONFIG_CACHE_CHANNELS channels and CONFIG_PATTERN_CACHE_MAX bytes, and
  * is emptied when either is reached. A walk whose result alone would pass
  * the byte bound is not cached.
  */
-#define SUBS_CACHE_MAX		4096
 #define SUBS_CACHE_OVERHEAD	48	/* a dict entry and its slot */
 
 struct subs_cached {
@@ -649,7 +648,7 @@ subs_cache_get(struct subs *subs, const char *channel, size_t len,
 		*uncached = 1;
 		return (cached);
 	}
-	if (dict_count(subs->cache) >= SUBS_CACHE_MAX ||
+	if (dict_count(subs->cache) >= CONFIG_CACHE_CHANNELS ||
 	    subs->cache_bytes + bytes > CONFIG_PATTERN_CACHE_MAX)
 		subs_cache_clear(subs);
 	dict_put(subs->cache, channel, len, cached);
