@@ -74,6 +74,23 @@ $a1->expect('room <bob> after garbage', 'the nodes go on');
 $s = $a1->stats;
 cmp_ok($s->{cluster_garbage}, '>=', 2, "garbage counted ($s->{cluster_garbage})");
 
+# A well-formed envelope whose lines are not messages of its channel
+# (a reply, an event) is refused too: nothing can pass for the server.
+my $forged = pack('a2 C a1 Q> N C/a C/a C/a N/a N/a', 'LC', 1, 'M', 0, 1,
+    'evil', 'room', '', "+PONG forged\n", '');
+$redis->cmd('PUBLISH', 'linecast:c:room', $forged);
+my $ok_env = pack('a2 C a1 Q> N C/a C/a C/a N/a N/a', 'LC', 1, 'M', 0, 1,
+    'evil', 'room', '', "room <mallory> looks like one\n", '');
+$redis->cmd('PUBLISH', 'linecast:c:room', $ok_env);
+$a1->expect('room <mallory> looks like one',
+    'a well-formed message of the channel is delivered');
+$b1->expect('room <mallory> looks like one', 'on every node');
+$a2->lines_for(0.2);
+my $g = $s->{cluster_garbage};
+$s = $a1->stats;
+cmp_ok($s->{cluster_garbage}, '>', $g,
+    "the forged reply was refused and counted ($s->{cluster_garbage})");
+
 # A node cut off past its lease (stopped) is reaped; a name it held is
 # taken meanwhile; when it comes back, its conn becomes a guest.
 $_->lines_for(0.3) for $a1, $a2;

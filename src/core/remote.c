@@ -60,6 +60,7 @@ static struct remote_ops	 remote_cb;
 static struct remote_ask	*remote_asks;
 static struct dict		*remote_claims;	/* names being claimed */
 static int			 remote_is_up;
+static uint64_t			 remote_refused;	/* bad lines */
 
 static void	remote_message(void *, const char *, size_t, const char *,
 		    size_t, unsigned int);
@@ -90,7 +91,7 @@ remote_stats(void)
 	stats.cluster_in = counts.in;
 	stats.cluster_out = counts.out;
 	stats.cluster_dropped = counts.dropped;
-	stats.cluster_garbage = counts.garbage;
+	stats.cluster_garbage = counts.garbage + remote_refused;
 }
 
 /* Joins the cluster named by --cluster (nothing without it). Returns 0,
@@ -205,12 +206,41 @@ remote_ask_free(struct remote_ask *ask)
 	free(ask);
 }
 
+/*
+ * Returns 1 if every line of an envelope is a message of its channel
+ * ("CHANNEL <"...), so that nothing on the cluster's Redis channels can
+ * pass for a reply or an event to a client.
+ */
+static int
+remote_lines_ok(const char *channel, size_t chlen, const char *lines,
+    size_t len)
+{
+	const char	*p = lines, *end = lines + len, *lf;
+
+	while (p < end) {
+		if ((size_t)(end - p) < chlen + 2 ||
+		    memcmp(p, channel, chlen) != 0 || p[chlen] != ' ' ||
+		    p[chlen + 1] != '<')
+			return (0);
+		if ((lf = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			return (0);
+		p = lf + 1;
+	}
+	return (1);
+}
+
 /* Another node's lines: delivered to this node's receivers as they are. */
 static void
 remote_message(void *arg, const char *channel, size_t chlen,
     const char *lines, size_t len, unsigned int count)
 {
-	struct msg	*m = msg_copy(lines, len);
+	struct msg	*m;
+
+	if (!remote_lines_ok(channel, chlen, lines, len)) {
+		remote_refused++;
+		return;
+	}
+	m = msg_copy(lines, len);
 
 	publish_deliver_local(channel, chlen, m, count, NULL);
 	msg_unref(m);
