@@ -153,13 +153,6 @@ remote_up(void)
 	return (remote_cluster != NULL && remote_is_up);
 }
 
-/* Returns this node's name. */
-const char *
-remote_node(void)
-{
-	return (config.node);
-}
-
 /* Starts a question for a conn about a name or channel. Returns its
  * token. */
 static uint64_t

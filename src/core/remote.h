@@ -43,7 +43,6 @@ int	remote_start(struct event_base *, struct subs *,
 void	remote_stop(void);
 int	remote_active(void);
 int	remote_up(void);
-const char *remote_node(void);
 
 void	remote_joined(struct conn *, const char *, size_t);
 void	remote_parted(struct conn *, const char *, size_t);
