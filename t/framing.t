@@ -140,4 +140,36 @@ $d->expect("lobby <guest1> in\rside", '--allow-control: a lone CR is delivered')
 $c->send_raw("\xff\xf4\xff\xfd\x06hello\r\n");
 $d->expect('lobby <guest1> hello', 'telnet sequences are still removed');
 
+# A clean line needs no sanitizing, but what hooks make of it does: a
+# publish hook and a line hook that put control bytes in, a publish hook
+# that passes the line as it is, and one that returns a copy.
+my $hooks = Linecast->script(<<'EOF_LUA');
+local lc = require "linecast"
+lc.on("line", function(conn, line)
+  if line == "line-esc" then return "from line \27[1m" end
+end)
+lc.on("publish", function(msg)
+  if msg.text == "pub-esc" then return "from publish \7\27[2J" end
+  if msg.text == "pub-copy" then return msg.text .. "\0" end
+end)
+EOF_LUA
+my $srv3 = Linecast->start($hooks);
+my $e = $srv3->client(label => 'e');
+my $f = $srv3->client(label => 'f');
+$e->expect('* join lobby guest2');
+$e->send('pub-esc');
+$f->expect('lobby <guest1> from publish ??[2J',
+    'a publish hook rewriting a clean line: its control bytes become ?');
+$e->send('line-esc');
+$f->expect('lobby <guest1> from line ?[1m',
+    'a line hook rewriting a clean line: the same');
+$e->send('pub-copy');
+$f->expect('lobby <guest1> pub-copy?', 'a copy with a NUL: the same');
+is($e->cmd('/pub lobby pub-esc'), '+PUB lobby 1', '/pub through the hook');
+$f->expect('lobby <guest1> from publish ??[2J', 'and cleaned');
+$e->send("clean \x1b line");
+$f->expect('lobby <guest1> clean ? line', 'a line the hooks pass is cleaned');
+$e->send('clean line');
+$f->expect('lobby <guest1> clean line', 'and a clean one passes as it is');
+
 done_testing;

@@ -10,6 +10,7 @@
  * in between calls publish_barrier() first, so every order holds. The
  * outcome reaches the publishes' done at the barrier, once for them all.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,6 +196,32 @@ publish_remote(struct conn *from, const char *sender, const char *channel,
 	return (ERROR_PENDING);
 }
 
+/* Bytes known to hold no control byte: the input line being run, when
+ * its framing found it clean (see publish_clean_text). */
+static uintptr_t	publish_clean_from, publish_clean_to;
+
+/* Says that the len bytes at p hold no control byte, until it is called
+ * again (with NULL and 0 to say nothing is). */
+void
+publish_clean_text(const char *p, size_t len)
+{
+	publish_clean_from = (uintptr_t)p;
+	publish_clean_to = (uintptr_t)p + len;
+}
+
+/* Replaces the control bytes of text rendered at at, unless they are
+ * allowed or text lies in bytes known to be clean. */
+static void
+publish_sanitize(char *at, const char *text, size_t tlen)
+{
+	uintptr_t	from = (uintptr_t)text;
+
+	if (config.allow_control ||
+	    (from >= publish_clean_from && from + tlen <= publish_clean_to))
+		return;
+	line_sanitize(at, tlen);
+}
+
 /*
  * Fans out one message, past the hooks: rendered once, sanitized in the
  * rendered copy, delivered to an inbox's owner or to the channel's
@@ -224,8 +251,7 @@ publish_now(struct conn *from, const char *sender, const char *channel,
 		channel = inbox;
 	}
 	f.msg = msg_new(channel, chlen, sender, slen, text, tlen);
-	if (!config.allow_control)
-		line_sanitize(f.msg->data + chlen + slen + 4, tlen);
+	publish_sanitize(f.msg->data + chlen + slen + 4, text, tlen);
 	stats.published++;
 	if (to != NULL)
 		publish_deliver_cb(to, &f);
@@ -350,8 +376,7 @@ publish_block_add(struct conn *from, const char *sender, const char *channel,
 	publish_block_room(channel, chlen, sender, slen, size, done);
 	at = msg_append(publish_block.msg, channel, chlen, sender, slen,
 	    text, tlen);
-	if (!config.allow_control)
-		line_sanitize(at, tlen);
+	publish_sanitize(at, text, tlen);
 	publish_block.count++;
 	return (1);
 }

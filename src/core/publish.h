@@ -35,6 +35,7 @@ size_t	publish_deliver_local(const char *, size_t, struct msg *,
 	    unsigned int, struct conn *);
 void	publish_batch_begin(struct conn *);
 void	publish_batch_end(void);
+void	publish_clean_text(const char *, size_t);
 void	publish_barrier(void);
 
 #endif

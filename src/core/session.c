@@ -298,13 +298,19 @@ session_next(struct conn *c)
 	case LINE_OK:
 		if (config.max_rate != 0 && !session_take_token(c))
 			return (0);
-		len = line_strip_telnet(p, len);
+		if (!c->reader.clean)
+			len = line_strip_telnet(p, len);
 		stats.lines_in++;
 		c->lines_in++;
 		if (session_suspended(c))
 			hooks_read_line(c, p, len);
-		else
+		else {
+			/* What it publishes of its own bytes is clean. */
+			publish_clean_text(c->reader.clean ? p : NULL,
+			    c->reader.clean ? len : 0);
 			session_line(c, p, len);
+			publish_clean_text(NULL, 0);
+		}
 		break;
 	case LINE_TOO_LONG:
 		publish_barrier();

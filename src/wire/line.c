@@ -3,12 +3,16 @@
  * overlong lines, telnet IAC removal and control-byte sanitizing. Pure: no
  * allocation, no I/O; the caller owns every buffer.
  *
- * IAC detection and sanitizing look at 16 bytes at a time with SSE2 where
- * the compiler has it (every x86-64), and at 8 bytes at a time in a 64-bit
- * word in plain C otherwise and for lines shorter than 16 bytes (the word
- * tests are exact per byte, so they do not depend on byte order). Only
- * the vectors or words that hold a byte to change are written. LINE_PLAIN
- * builds the plain C version alone, for its test.
+ * Framing looks for a line's first special byte (a control byte or an
+ * IAC), not only its LF: when that byte is the LF (or the CR of a CRLF),
+ * one scan has framed a line that needs neither IAC removal nor
+ * sanitizing, and line_next() says so (clean). The scans, and IAC removal
+ * and sanitizing when they are needed, look at 16 bytes at a time with
+ * SSE2 where the compiler has it (every x86-64), and at 8 bytes at a time
+ * in a 64-bit word in plain C otherwise and for lines shorter than 16
+ * bytes (the word tests are exact per byte, so they do not depend on byte
+ * order). Only the vectors or words that hold a byte to change are
+ * written. LINE_PLAIN builds the plain C version alone, for its test.
  */
 #include <stdint.h>
 #include <string.h>
@@ -31,12 +35,15 @@
 #define LINE_LOWS	0x7f7f7f7f7f7f7f7fULL	/* 0x7f in each byte */
 #define LINE_WORD	8			/* bytes in a word */
 
+static size_t	line_find_special(const unsigned char *, size_t);
+
 /* Sets up a connection's framing state. */
 void
 line_reader_init(struct line_reader *r, size_t max_line)
 {
 	r->max_line = max_line;
 	r->discarding = 0;
+	r->clean = 0;
 }
 
 /* Drops the rest of an overlong line, its LF included. */
@@ -76,7 +83,14 @@ line_next(struct line_reader *r, const char *buf, size_t len,
 	if (r->discarding)
 		return (line_discard(r, buf, len, used));
 	window = len < LINE_WINDOW(r) ? len : LINE_WINDOW(r);
-	if ((lf = memchr(buf, '\n', window)) == NULL) {
+	/* Most lines have no byte to change: the first special byte is
+	 * their LF, or the CR of their CRLF, and one scan frames them. */
+	i = line_find_special((const unsigned char *)buf, window);
+	r->clean = i < window && (buf[i] == '\n' ||
+	    (buf[i] == '\r' && i + 1 < window && buf[i + 1] == '\n'));
+	if (r->clean)
+		lf = buf[i] == '\n' ? buf + i : buf + i + 1;
+	else if ((lf = memchr(buf + i, '\n', window - i)) == NULL) {
 		if (len <= r->max_line + 1) {
 			*used = 0;
 			return (LINE_MORE);
@@ -151,6 +165,88 @@ line_control_bytes(uint64_t w)
 	below = ~(((w & LINE_LOWS) + LINE_ONES * 0x60) | w) & LINE_HIGHS;
 	return ((below & ~line_zero_bytes(w ^ (LINE_ONES * '\t'))) |
 	    line_zero_bytes(w ^ (LINE_ONES * 0x7f)));
+}
+
+/* Returns a word with 0x80 in each byte of w that is special: a control
+ * byte (LF and CR among them), or an IAC. */
+static uint64_t
+line_special_bytes(uint64_t w)
+{
+	return (line_control_bytes(w) | line_zero_bytes(~w));
+}
+
+/* Returns 1 if the byte c is special (see line_special_bytes). */
+static int
+line_special(unsigned char c)
+{
+	return ((c < 0x20 && c != '\t') || c == 0x7f || c == TELNET_IAC);
+}
+
+/* Returns the index of the first special byte of s, or len if there is
+ * none, a word at a time. */
+static size_t
+line_find_special_words(const unsigned char *s, size_t len)
+{
+	size_t	i = 0;
+
+	for (; i + LINE_WORD <= len; i += LINE_WORD)
+		if (line_special_bytes(line_load(s + i)) != 0)
+			break;
+	for (; i < len; i++)
+		if (line_special(s[i]))
+			return (i);
+	return (len);
+}
+
+#ifdef LINE_VECTOR
+/* Returns a mask with bit k set if byte k of the vector at p is special. */
+static unsigned int
+line_special_mask(const unsigned char *p)
+{
+	const __m128i	flip = _mm_set1_epi8((char)0x80);
+	const __m128i	below = _mm_set1_epi8((char)(0x20 ^ 0x80));
+	__m128i		v, bad;
+
+	v = _mm_loadu_si128((const __m128i *)p);
+	bad = _mm_cmplt_epi8(_mm_xor_si128(v, flip), below);
+	bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad);
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v,
+	    _mm_set1_epi8((char)TELNET_IAC)));
+	return ((unsigned int)_mm_movemask_epi8(bad));
+}
+
+/* line_find_special_words for at least LINE_VECTOR bytes, a vector at a
+ * time; the last bytes in a vector that overlaps the one before, the
+ * bytes seen already shifted out of its mask. */
+static size_t
+line_find_special_vectors(const unsigned char *s, size_t len)
+{
+	unsigned int	mask;
+	size_t		i;
+
+	for (i = 0; i + LINE_VECTOR <= len; i += LINE_VECTOR)
+		if ((mask = line_special_mask(s + i)) != 0)
+			return (i + (size_t)__builtin_ctz(mask));
+	if (i < len) {
+		mask = line_special_mask(s + len - LINE_VECTOR) >>
+		    (LINE_VECTOR - (len - i));
+		if (mask != 0)
+			return (i + (size_t)__builtin_ctz(mask));
+	}
+	return (len);
+}
+#endif
+
+/* Returns the index of the first special byte of s, or len. */
+static size_t
+line_find_special(const unsigned char *s, size_t len)
+{
+#ifdef LINE_VECTOR
+	if (len >= LINE_VECTOR)
+		return (line_find_special_vectors(s, len));
+#endif
+	return (line_find_special_words(s, len));
 }
 
 /* Returns where the first word of s holding an IAC starts, or len if

@@ -22,6 +22,8 @@ enum line_status {
 struct line_reader {
 	size_t	max_line;	/* bytes, without the LF or CRLF */
 	int	discarding;	/* inside an overlong line, until its LF */
+	int	clean;		/* the last LINE_OK line has no control
+				 * byte and no IAC: nothing to change */
 };
 
 /* The window a caller should pass: a longest line and its CRLF. */

@@ -1,6 +1,6 @@
 /*
  * Unit tests for line.c: framing, overlong lines, telnet, sanitizing, and
- * the fast paths against a byte loop. Built twice: as line_test with
+ * the fast paths (framing's one scan among them) against a byte loop. Built twice: as line_test with
  * line.c as it is, and as line_plain_test with line.c built -DLINE_PLAIN
  * (no SSE2), so that both fast paths are tested.
  */
@@ -551,6 +551,145 @@ test_sanitize_positions(void)
 	ok(good, "each byte value at each position of lines of 1-40 bytes");
 }
 
+/* Returns 1 if a byte is one that makes a line unclean: a control byte
+ * or an IAC. */
+static int
+ref_is_special(unsigned char b)
+{
+	return (ref_is_control(b) || b == 0xff);
+}
+
+/* line_next on a fresh reader, a byte at a time: the status, and in
+ * *line_len, *used and *clean what it would give. */
+static enum line_status
+ref_next(size_t max_line, const unsigned char *buf, size_t len,
+    size_t *line_len, size_t *used, int *clean)
+{
+	size_t	window = len < max_line + 2 ? len : max_line + 2, i, content;
+
+	for (i = 0; i < window && buf[i] != '\n'; i++)
+		continue;
+	if (i == window) {
+		if (len <= max_line + 1) {
+			*used = 0;
+			return (LINE_MORE);
+		}
+		*used = window;
+		return (LINE_TOO_LONG);
+	}
+	content = (i > 0 && buf[i - 1] == '\r') ? i - 1 : i;
+	*used = i + 1;
+	if (content > max_line)
+		return (LINE_TOO_LONG);
+	*line_len = content;
+	*clean = 1;
+	for (i = 0; i < content; i++)
+		if (ref_is_special(buf[i]))
+			*clean = 0;
+	return (LINE_OK);
+}
+
+/* Runs line_next on a copy of buf at an alignment and compares it with
+ * ref_next. Returns 1 if they agree. */
+static int
+check_next(size_t max_line, const unsigned char *in, size_t len,
+    size_t align)
+{
+	unsigned char		 copy[16 + 320], *at = copy + 8 + align;
+	struct line_reader	 r;
+	enum line_status	 st, want;
+	size_t			 line_len = 0, used = 0, want_len = 0;
+	size_t			 want_used = 0;
+	int			 want_clean = 0;
+
+	memcpy(at, in, len);
+	line_reader_init(&r, max_line);
+	st = line_next(&r, (char *)at, len, &line_len, &used);
+	want = ref_next(max_line, in, len, &want_len, &want_used,
+	    &want_clean);
+	if (st != want || used != want_used)
+		return (0);
+	return (st != LINE_OK ||
+	    (line_len == want_len && r.clean == want_clean));
+}
+
+/* Buffers of 0 to 300 bytes with LFs and CRLFs at random places, from
+ * clean to dense with special bytes, at random alignments and bounds:
+ * line_next's one scan frames them as a byte loop does, and says clean
+ * exactly when the line has no control byte and no IAC. */
+static void
+test_next_random(void)
+{
+	static const unsigned int	 every[] = { 0, 200, 40, 8, 2, 1 };
+	unsigned char			 in[320];
+	size_t				 len, e, round, max_line, lf;
+	unsigned int			 runs = 0, clean = 0;
+	int				 good = 1;
+
+	for (round = 0; round < 20; round++) {
+		for (e = 0; e < sizeof every / sizeof every[0]; e++) {
+			for (len = 0; len <= 300; len++) {
+				rnd_line(in, len, every[e]);
+				if (len != 0 && rnd() % 4 != 0) {
+					lf = (size_t)(rnd() % len);
+					in[lf] = '\n';
+					if (lf > 0 && rnd() % 2 == 0)
+						in[lf - 1] = '\r';
+				}
+				max_line = rnd() % 3 == 0 ?
+				    (size_t)(rnd() % 300) : 4096;
+				runs++;
+				if (!check_next(max_line, in, len,
+				    (size_t)(rnd() % 8))) {
+					if (good)
+						diag("len %zu every %u "
+						    "max_line %zu", len,
+						    every[e], max_line);
+					good = 0;
+				}
+			}
+		}
+	}
+	ok(good, "line_next agrees with a byte loop on %u random buffers",
+	    runs);
+	/* The test must see clean lines too, not only dirty ones. */
+	for (len = 1; len < 100; len++) {
+		memset(in, 'x', len);
+		in[len - 1] = '\n';
+		clean += (unsigned int)check_next(4096, in, len, len % 8);
+	}
+	is_int(clean, 99, "clean lines of 1-99 bytes framed and clean");
+}
+
+/* Every byte value at every position of lines of 1 to 40 bytes before
+ * their LF: clean exactly when the byte is not special. */
+static void
+test_next_positions(void)
+{
+	unsigned char	buf[42];
+	size_t		len, at;
+	unsigned int	b;
+	int		good = 1;
+
+	for (len = 1; len <= 40; len++) {
+		for (at = 0; at < len; at++) {
+			for (b = 0; b < 256; b++) {
+				memset(buf, 'x', len);
+				buf[at] = (unsigned char)b;
+				buf[len] = '\n';
+				if (check_next(4096, buf, len + 1, 0))
+					continue;
+				if (good)
+					diag("len %zu, byte 0x%02x at %zu",
+					    len, b, at);
+				good = 0;
+			}
+		}
+	}
+	ok(good, "line_next: each byte value at each position of lines "
+	    "of 1-40 bytes");
+}
+
 int
 main(void)
 {
@@ -564,5 +703,7 @@ main(void)
 	test_sanitize();
 	test_fast_paths();
 	test_sanitize_positions();
+	test_next_random();
+	test_next_positions();
 	return (done_testing());
 }
