@@ -254,45 +254,74 @@ session_telnet_reply(struct conn *c)
 }
 
 /*
- * Frames the next line at the start of the input (avail bytes): in place
- * in the first chunk of the buffer when the line ends there, else in a
- * window pulled up to be contiguous. Returns line_next's status; *p is
- * where the line starts.
+ * Where one session_process() call frames lines: the input buffer's first
+ * chunk, looked up once, and the bytes used already, drained all at once
+ * at the end (or before a pullup): nothing else looks at the input
+ * meanwhile, and nothing adds to it.
+ */
+struct session_cursor {
+	char	*chunk;		/* the first chunk, or NULL: look it up */
+	size_t	 chunk_len;
+	size_t	 held;		/* bytes used and not drained yet */
+	size_t	 len;		/* bytes in the buffer, the held ones too */
+};
+
+/* Drains the bytes a cursor holds; its chunk is looked up again. */
+static void
+session_cursor_drain(struct conn *c, struct session_cursor *cur)
+{
+	evbuffer_drain(c->in, cur->held);
+	cur->len -= cur->held;
+	cur->held = 0;
+	cur->chunk = NULL;
+}
+
+/*
+ * Frames the next line of the input, past the cursor's held bytes: in
+ * place in the first chunk when its window is there, else in a window
+ * pulled up to be contiguous. Returns line_next's status; *p is where the
+ * line starts.
  */
 static enum line_status
-session_frame(struct conn *c, size_t avail, char **p, size_t *len,
-    size_t *used)
+session_frame(struct conn *c, struct session_cursor *cur, char **p,
+    size_t *len, size_t *used)
 {
 	struct evbuffer_iovec	v;
 	enum line_status	st;
-	size_t			window;
+	size_t			window, avail = cur->len - cur->held, rest;
 
 	window = avail < LINE_WINDOW(&c->reader) ? avail :
 	    LINE_WINDOW(&c->reader);
-	if (evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1 && v.iov_len < window) {
-		*p = v.iov_base;
-		st = line_next(&c->reader, *p, v.iov_len, len, used);
-		if (st != LINE_MORE)
+	if (cur->chunk == NULL && evbuffer_peek(c->in, -1, NULL, &v, 1) >= 1) {
+		cur->chunk = v.iov_base;
+		cur->chunk_len = v.iov_len;
+	}
+	if (cur->chunk != NULL) {
+		*p = cur->chunk + cur->held;
+		rest = cur->chunk_len - cur->held;
+		st = line_next(&c->reader, *p, rest, len, used);
+		if (st != LINE_MORE || rest >= window)
 			return (st);
 	}
+	session_cursor_drain(c, cur);
 	*p = (char *)evbuffer_pullup(c->in, (ssize_t)window);
 	return (line_next(&c->reader, *p, window, len, used));
 }
 
 /*
- * Takes the next line from the input buffer and runs it. Returns 1 if it
- * consumed input, 0 if it must wait (for more bytes or a rate token).
+ * Takes the next line from the input buffer, past the cursor's held
+ * bytes, and runs it; its bytes are held too. Returns 1 if it consumed
+ * input, 0 if it must wait (for more bytes or a rate token).
  */
 static int
-session_next(struct conn *c)
+session_next(struct conn *c, struct session_cursor *cur)
 {
-	size_t		 avail, len, used;
+	size_t		 len, used;
 	char		*p;
 
-	avail = evbuffer_get_length(c->in);
-	if (avail == 0)
+	if (cur->held == cur->len)
 		return (0);
-	switch (session_frame(c, avail, &p, &len, &used)) {
+	switch (session_frame(c, cur, &p, &len, &used)) {
 	case LINE_MORE:
 		return (0);
 	case LINE_OK:
@@ -319,7 +348,7 @@ session_next(struct conn *c)
 	case LINE_SKIP:
 		break;
 	}
-	evbuffer_drain(c->in, used);
+	cur->held += used;
 	return (1);
 }
 
@@ -332,23 +361,27 @@ session_next(struct conn *c)
 static void
 session_process(struct conn *c)
 {
-	size_t	bound = LINE_WINDOW(&c->reader) + CONFIG_INPUT_MAX;
-	int	used_up = 0;
+	struct session_cursor	cur = { NULL, 0, 0, 0 };
+	size_t			bound = LINE_WINDOW(&c->reader) +
+				    CONFIG_INPUT_MAX;
+	int			used_up = 0;
 
 	if (c->processing)
 		return;
 	c->processing = 1;
+	cur.len = evbuffer_get_length(c->in);
 	publish_batch_begin(c);
 	while (!c->dead && (!session_suspended(c) || hooks_wants_line(c))) {
 		if (conn_output_full(c)) {
 			c->stalled = 1;
 			break;
 		}
-		if (!session_next(c)) {
+		if (!session_next(c, &cur)) {
 			used_up = !session_suspended(c) || hooks_wants_line(c);
 			break;
 		}
 	}
+	session_cursor_drain(c, &cur);
 	publish_batch_end();
 	c->processing = 0;
 	if (c->eof && used_up && !c->dead) {
