@@ -74,6 +74,7 @@ static struct {
 	publish_done_cb	 done;
 	unsigned int	 count;
 	size_t		 cap;		/* room in msg */
+	size_t		 last;		/* bytes of the last block sent */
 } publish_block;
 
 /* Sets the index to match in and how @NAME targets are found. */
@@ -276,6 +277,7 @@ publish_barrier(void)
 	if (m == NULL)
 		return;
 	publish_block.msg = NULL;
+	publish_block.last = m->len;
 	stats.published += publish_block.count;
 	n = publish_deliver_local(publish_block.channel, publish_block.chlen,
 	    m, publish_block.count, config.echo ? NULL : publish_block.owner);
@@ -314,8 +316,13 @@ publish_block_room(const char *channel, size_t chlen, const char *sender,
     size_t slen, size_t size, publish_done_cb done)
 {
 	if (publish_block.msg == NULL) {
-		publish_block.cap = size > CONFIG_BLOCK_MIN ? size :
-		    CONFIG_BLOCK_MIN;
+		/* As big as the last one: a busy publisher's blocks do not
+		 * grow from scratch each time, an idle one's stay small. */
+		publish_block.cap = publish_block.last;
+		if (publish_block.cap < CONFIG_BLOCK_MIN)
+			publish_block.cap = CONFIG_BLOCK_MIN;
+		if (publish_block.cap < size)
+			publish_block.cap = size;
 		publish_block.msg = msg_block(publish_block.cap);
 		memcpy(publish_block.channel, channel, chlen);
 		publish_block.chlen = chlen;
@@ -374,8 +381,12 @@ publish_block_add(struct conn *from, const char *sender, const char *channel,
 	if (publish_block_differs(channel, chlen, sender, slen, size, done))
 		publish_barrier();
 	publish_block_room(channel, chlen, sender, slen, size, done);
-	at = msg_append(publish_block.msg, channel, chlen, sender, slen,
-	    text, tlen);
+	if (publish_block.count == 0)
+		at = msg_append(publish_block.msg, channel, chlen, sender,
+		    slen, text, tlen);
+	else	/* the same channel and sender as the first */
+		at = msg_append_text(publish_block.msg,
+		    msg_size(chlen, slen, 0) - 1, text, tlen);
 	publish_sanitize(at, text, tlen);
 	publish_block.count++;
 	return (1);

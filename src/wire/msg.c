@@ -123,6 +123,25 @@ msg_append(struct msg *m, const char *channel, size_t chlen,
 	return (at);
 }
 
+/*
+ * Appends to a block that holds messages already a message of the same
+ * channel and sender: its first plen bytes ("CHANNEL <SENDER> ") are the
+ * first message's. The caller made room for it (msg_size). Returns where
+ * its TEXT is in the block.
+ */
+char *
+msg_append_text(struct msg *m, size_t plen, const char *text, size_t tlen)
+{
+	char	*p = m->data + m->len;
+
+	memcpy(p, m->data, plen);
+	memcpy(p + plen, text, tlen);
+	p[plen + tlen] = '\n';
+	m->len += plen + tlen + 1;
+	m->data[m->len] = '\0';
+	return (p + plen);
+}
+
 /* Writes v in decimal at p, without a NUL; p has room for
  * MSG_DECIMAL_MAX bytes. Returns how many it wrote. */
 size_t

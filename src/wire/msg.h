@@ -27,6 +27,7 @@ struct msg	*msg_block(size_t);
 struct msg	*msg_grow(struct msg *, size_t);
 char		*msg_append(struct msg *, const char *, size_t, const char *,
 		    size_t, const char *, size_t);
+char		*msg_append_text(struct msg *, size_t, const char *, size_t);
 size_t		 msg_decimal(char *, uint64_t);
 struct msg	*msg_printf(const char *, ...)
 		    __attribute__((format(printf, 1, 2)));

@@ -155,10 +155,33 @@ test_evbuffer(void)
 	msg_unref(m);
 }
 
+/* A block: the first message rendered whole, the next ones with the
+ * first's "CHANNEL <SENDER> ", as msg_new would render each. */
+static void
+test_block(void)
+{
+	struct msg	*m;
+	char		*at;
+	const char	 want[] = "news <bob> one\nnews <bob> \nnews <bob> three\n";
+
+	m = msg_block(64);
+	is_int(m->len, 0, "a new block is empty");
+	at = msg_append(m, "news", 4, "bob", 3, "one", 3);
+	is_str(at, "one\n", "msg_append: where the text is");
+	at = msg_append_text(m, msg_size(4, 3, 0) - 1, "", 0);
+	is_str(at, "\n", "msg_append_text: an empty text");
+	at = msg_append_text(m, msg_size(4, 3, 0) - 1, "three!", 5);
+	is_str(at, "three\n", "msg_append_text: where the text is");
+	is_int(m->len, sizeof want - 1, "the block's length");
+	is_str(m->data, want, "the block's bytes, NUL-terminated");
+	msg_unref(m);
+}
+
 int
 main(void)
 {
 	test_new();
+	test_block();
 	test_printf();
 	test_decimal();
 	test_refs();
