@@ -79,6 +79,16 @@ conn_now_ms(void)
 	return ((uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000);
 }
 
+/* Returns the monotonic clock in microseconds. */
+uint64_t
+conn_now_us(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ((uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000);
+}
+
 /* Returns a duration in seconds as a timeval. */
 struct timeval
 conn_tv(double seconds)
@@ -390,6 +400,32 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	conn_read_size = n > CONN_WIDE_FLUSH ? CONN_READ_WIDE :
 	    CONN_READ_NARROW;
+}
+
+/*
+ * Writes what the flush list holds now, in the middle of a loop turn, so
+ * that the readers of a long turn get its first output while the rest is
+ * being made. Input held back for output goes on at the turn's end, as
+ * usual: a connection waiting for that stays on the list.
+ */
+void
+conn_write_pending(void)
+{
+	struct conn	*c, *list = conn_flush_list;
+	int		 left;
+
+	conn_flush_list = NULL;
+	while ((c = list) != NULL) {
+		list = c->flush_next;
+		c->flushing = 0;
+		left = conn_write_now(c);
+		if (left == 1 && !c->writing) {
+			event_add(&c->ev_write, NULL);
+			c->writing = 1;
+		} else if (left == 0 && c->stalled)
+			conn_schedule(c);
+		conn_unref(c);
+	}
 }
 
 /* The socket is writable (or a closed conn's linger time is over). */

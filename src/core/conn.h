@@ -117,6 +117,7 @@ int		 conn_output_full(const struct conn *);
 int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 int		 conn_send_line(struct conn *, const char *, size_t);
 void		 conn_write(struct conn *, const char *, size_t);
+void		 conn_write_pending(void);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 conn_append(struct conn *, const char *, ...)
@@ -125,6 +126,7 @@ void		 conn_reply(struct conn *, const char *, size_t, const char *,
 		    size_t, long, unsigned int);
 void		 conn_abort_slow(struct conn *);
 uint64_t	 conn_now_ms(void);
+uint64_t	 conn_now_us(void);
 struct timeval	 conn_tv(double);
 struct event_base *conn_base(void);
 

@@ -24,6 +24,9 @@
 #include "base/log.h"
 #include "base/stats.h"
 
+/* Lines between two looks at the clock for CONFIG_SLICE_US. */
+#define SESSION_CLOCK_LINES	32
+
 static session_line_cb	session_handler;	/* cmd_line, set at start */
 
 static void	session_process(struct conn *);
@@ -364,11 +367,14 @@ session_process(struct conn *c)
 	struct session_cursor	cur = { NULL, 0, 0, 0 };
 	size_t			bound = LINE_WINDOW(&c->reader) +
 				    CONFIG_INPUT_MAX;
+	uint64_t		start;
+	u_int			lines = 0;
 	int			used_up = 0;
 
 	if (c->processing)
 		return;
 	c->processing = 1;
+	start = conn_now_us();
 	cur.len = evbuffer_get_length(c->in);
 	publish_batch_begin(c);
 	while (!c->dead && (!session_suspended(c) || hooks_wants_line(c))) {
@@ -379,6 +385,15 @@ session_process(struct conn *c)
 		if (!session_next(c, &cur)) {
 			used_up = !session_suspended(c) || hooks_wants_line(c);
 			break;
+		}
+		if (++lines % SESSION_CLOCK_LINES == 0 &&
+		    conn_now_us() - start >= CONFIG_SLICE_US) {
+			/* A long batch: what it made so far goes out now,
+			 * while the rest is made. */
+			publish_batch_end();
+			conn_write_pending();
+			publish_batch_begin(c);
+			start = conn_now_us();
 		}
 	}
 	session_cursor_drain(c, &cur);
