@@ -716,8 +716,8 @@ static void
 cluster_tick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct cluster	*c = arg;
-	char		 lease[32], cause[96];
-	const char	*argv[1] = { lease };
+	char		 lease[32], grace[32], cause[96];
+	const char	*argv[2] = { lease, grace };
 
 	if (!link_is_ready(c->cmd))
 		return;
@@ -730,7 +730,9 @@ cluster_tick_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	snprintf(lease, sizeof lease, "%d", c->lease_ms);
-	if (cluster_call(c, REGISTRY_TICK, cluster_tick_reply, c, 1,
+	snprintf(grace, sizeof grace, "%d", LINK_BACKOFF_MAX_MS +
+	    LINK_HELLO_MS);
+	if (cluster_call(c, REGISTRY_TICK, cluster_tick_reply, c, 2,
 	    argv) == 0) {
 		c->tick_waiting = 1;
 		clock_gettime(CLOCK_MONOTONIC, &c->tick_sent);

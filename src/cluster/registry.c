@@ -249,13 +249,15 @@ static const struct registry_source registry_sources[REGISTRY_NSCRIPTS] = {
 /*
  * No tick for longer than a lease: Redis itself was stalled (or every
  * node was away), and its clock ran on without us. Renew every lease
- * rather than reap nodes that could not renew, for two leases: a node
- * whose link dropped in the stall needs the time to come back (its
- * reconnection waits up to 2 s); the dead are reaped after that.
+ * rather than reap nodes that could not renew, for a lease and the grace
+ * (ARGV[4]): a node whose link dropped in the stall needs the time to come
+ * back (its reconnection waits up to LINK_BACKOFF_MAX_MS, then connects
+ * and says hello within LINK_HELLO_MS); the dead are reaped after that.
  */
 "if last > 0 and now - last > lease then\n"
+"  local grace = tonumber(ARGV[4]) or lease\n"
 "  for _, n in ipairs(dead) do\n"
-"    redis.call('ZADD', K_nodes, now + 2 * lease, n)\n"
+"    redis.call('ZADD', K_nodes, now + lease + grace, n)\n"
 "  end\n"
 "  dead = {}\n"
 "end\n"
