@@ -21,12 +21,12 @@
  */
 #define CONFIG_BLOCK_MIN	(2 << 10)	/* bytes a new block holds; */
 #define CONFIG_BLOCK_MAX	(64 << 10)	/* it doubles up to this */
-#ifndef CONFIG_SLICE_US
 #define CONFIG_SLICE_US		200		/* microseconds of a conn's
 						   input batch after which
 						   what it made so far is
-						   written */
-#endif
+						   written, */
+#define CONFIG_SLICE_CONN_US	2		/* and at least this many
+						   per conn to write */
 #define CONFIG_WAITING_PER_JOB	64		/* blocking calls that may
 						   wait for room in the job
 						   queue, per --max-jobs;

@@ -54,6 +54,7 @@ static const struct conn_ops	*conn_cb;
 static struct event		*conn_flush_ev;
 static struct event		*conn_reap_ev;
 static struct conn		*conn_flush_list;
+static u_int			 conn_flush_n;	/* on the list */
 static size_t			 conn_read_size = CONN_READ_NARROW;
 static struct conn		*conn_reap_list;
 static struct conn		*conn_list;
@@ -332,6 +333,7 @@ conn_schedule(struct conn *c)
 	if (conn_flush_list == NULL)
 		event_active(conn_flush_ev, 0, 0);
 	conn_flush_list = c;
+	conn_flush_n++;
 }
 
 /*
@@ -385,6 +387,7 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 	int		 left;
 
 	conn_flush_list = NULL;
+	conn_flush_n = 0;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
 		n++;
@@ -402,6 +405,13 @@ conn_flush_cb(evutil_socket_t fd, short what, void *arg)
 	    CONN_READ_NARROW;
 }
 
+/* Returns how many connections have output to write at the turn's end. */
+u_int
+conn_flush_pending(void)
+{
+	return (conn_flush_n);
+}
+
 /*
  * Writes what the flush list holds now, in the middle of a loop turn, so
  * that the readers of a long turn get its first output while the rest is
@@ -415,6 +425,7 @@ conn_write_pending(void)
 	int		 left;
 
 	conn_flush_list = NULL;
+	conn_flush_n = 0;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
 		c->flushing = 0;

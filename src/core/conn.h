@@ -118,6 +118,7 @@ int		 conn_deliver(struct conn *, struct msg *, unsigned int);
 int		 conn_send_line(struct conn *, const char *, size_t);
 void		 conn_write(struct conn *, const char *, size_t);
 void		 conn_write_pending(void);
+u_int		 conn_flush_pending(void);
 void		 conn_printf(struct conn *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 void		 conn_append(struct conn *, const char *, ...)

@@ -355,6 +355,18 @@ session_next(struct conn *c, struct session_cursor *cur)
 	return (1);
 }
 
+/* Returns 1 if a batch that began at start (conn_now_us) has run long
+ * enough to write what it made so far: CONFIG_SLICE_US, and more when
+ * many connections have output to write (each costs a write). */
+static int
+session_long(uint64_t start)
+{
+	uint64_t	ran = conn_now_us() - start;
+
+	return (ran >= CONFIG_SLICE_US &&
+	    ran >= (uint64_t)conn_flush_pending() * CONFIG_SLICE_CONN_US);
+}
+
 /*
  * Processes input lines until the input stops or must wait. After the
  * peer's EOF, once no whole line is left and nothing holds the rest back,
@@ -387,7 +399,7 @@ session_process(struct conn *c)
 			break;
 		}
 		if (++lines % SESSION_CLOCK_LINES == 0 &&
-		    conn_now_us() - start >= CONFIG_SLICE_US) {
+		    session_long(start)) {
 			/* A long batch: what it made so far goes out now,
 			 * while the rest is made. */
 			publish_batch_end();
