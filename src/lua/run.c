@@ -333,6 +333,22 @@ run_answer_chain(struct run *run, lua_State *co, int nres)
 		call->text = lua_tolstring(co, base + 2, &call->text_len);
 }
 
+/* Takes the msg's text on the coroutine's top as the call's, unless it
+ * is the text the call had: then the call keeps its own bytes, which the
+ * publish path may know to be clean. */
+static void
+run_answer_text(struct hooks_call *call, lua_State *co)
+{
+	const char	*text;
+	size_t		 len;
+
+	text = lua_tolstring(co, -1, &len);
+	if (len == call->text_len && memcmp(text, call->text, len) == 0)
+		return;
+	call->text = text;
+	call->text_len = len;
+}
+
 /*
  * Reads the answer of a line or publish handler that ran alone, folded as
  * the chain runner does: false refuses, a string is the new text, nothing
@@ -355,7 +371,7 @@ run_answer_alone(struct run *run, lua_State *co, int nres)
 	else if (type == LUA_TNIL && run->kept) {
 		lua_pushliteral(co, "text");
 		if (lua_rawget(co, 1) == LUA_TSTRING)
-			call->text = lua_tolstring(co, -1, &call->text_len);
+			run_answer_text(call, co);
 	} else if (type != LUA_TNIL && call->go) {
 		lua_pushfstring(co, "%s handler returned a %s",
 		    run_events[call->event], lua_typename(co, type));

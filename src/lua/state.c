@@ -343,6 +343,10 @@ state_new(int worker, int index)
 	st->max = config.script_memory << 20;
 	st->next_gen = 1;
 	st->L = lua_newstate(state_alloc, st);
+	/* Hooks make short-lived garbage on every message (its text, a
+	 * rewrite): the generational collector frees it young, without
+	 * walking every live object of the script each cycle. */
+	lua_gc(st->L, LUA_GCGEN, 0, 0);
 	luaL_openlibs(st->L);
 	lua_getglobal(st->L, "setmetatable");
 	lua_pushcclosure(st->L, state_setmetatable, 1);
