@@ -6,13 +6,14 @@
  * Framing looks for a line's first special byte (a control byte or an
  * IAC), not only its LF: when that byte is the LF (or the CR of a CRLF),
  * one scan has framed a line that needs neither IAC removal nor
- * sanitizing, and line_next() says so (clean). The scans, and IAC removal
- * and sanitizing when they are needed, look at 16 bytes at a time with
- * SSE2 where the compiler has it (every x86-64), and at 8 bytes at a time
- * in a 64-bit word in plain C otherwise and for lines shorter than 16
- * bytes (the word tests are exact per byte, so they do not depend on byte
- * order). Only the vectors or words that hold a byte to change are
- * written. LINE_PLAIN builds the plain C version alone, for its test.
+ * sanitizing, and line_next() says so (clean). That scan, and sanitizing
+ * when it is needed, look at 16 bytes at a time with SSE2 where the
+ * compiler has it (every x86-64), and at 8 bytes at a time in a 64-bit
+ * word in plain C otherwise and for lines shorter than 16 bytes (the word
+ * tests are exact per byte, so they do not depend on byte order); only
+ * the vectors or words that hold a byte to change are written. IAC
+ * removal starts at the first special byte the same scan finds. LINE_PLAIN
+ * builds the plain C version alone, for its test.
  */
 #include <stdint.h>
 #include <string.h>
@@ -199,21 +200,31 @@ line_find_special_words(const unsigned char *s, size_t len)
 }
 
 #ifdef LINE_VECTOR
+/* Returns a vector with 0xff in each byte of v that is a control byte
+ * (0x00-0x1F but TAB, or DEL), and 0 in the others. */
+static __m128i
+line_control_vector(__m128i v)
+{
+	const __m128i	flip = _mm_set1_epi8((char)0x80);
+	const __m128i	below = _mm_set1_epi8((char)(0x20 ^ 0x80));
+	__m128i		bad;
+
+	/* Unsigned v < 0x20 as a signed compare, with the high bits
+	 * flipped. */
+	bad = _mm_cmplt_epi8(_mm_xor_si128(v, flip), below);
+	bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad);
+	return (_mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f))));
+}
+
 /* Returns a mask with bit k set if byte k of the vector at p is special. */
 static unsigned int
 line_special_mask(const unsigned char *p)
 {
-	const __m128i	flip = _mm_set1_epi8((char)0x80);
-	const __m128i	below = _mm_set1_epi8((char)(0x20 ^ 0x80));
-	__m128i		v, bad;
+	__m128i	v = _mm_loadu_si128((const __m128i *)p);
 
-	v = _mm_loadu_si128((const __m128i *)p);
-	bad = _mm_cmplt_epi8(_mm_xor_si128(v, flip), below);
-	bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad);
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v,
-	    _mm_set1_epi8((char)TELNET_IAC)));
-	return ((unsigned int)_mm_movemask_epi8(bad));
+	return ((unsigned int)_mm_movemask_epi8(_mm_or_si128(
+	    line_control_vector(v),
+	    _mm_cmpeq_epi8(v, _mm_set1_epi8((char)TELNET_IAC)))));
 }
 
 /* line_find_special_words for at least LINE_VECTOR bytes, a vector at a
@@ -249,64 +260,6 @@ line_find_special(const unsigned char *s, size_t len)
 	return (line_find_special_words(s, len));
 }
 
-/* Returns where the first word of s holding an IAC starts, or len if
- * there is none: bytes before that are no IAC. The last bytes are seen
- * in a word that overlaps the one before, or padded. */
-static size_t
-line_find_iac_words(const unsigned char *s, size_t len)
-{
-	uint64_t	w = 0;		/* padding that is never an IAC */
-	size_t		i;
-
-	if (len < LINE_WORD) {
-		memcpy(&w, s, len);
-		return (line_zero_bytes(~w) != 0 ? 0 : len);
-	}
-	for (i = 0; i + LINE_WORD <= len; i += LINE_WORD) {
-		if (line_zero_bytes(~line_load(s + i)) != 0)
-			return (i);
-	}
-	if (i < len && line_zero_bytes(~line_load(s + len - LINE_WORD)) != 0)
-		return (i);
-	return (len);
-}
-
-#ifdef LINE_VECTOR
-/* line_find_iac_words for at least LINE_VECTOR bytes, a vector at a
- * time. */
-static size_t
-line_find_iac_vectors(const unsigned char *s, size_t len)
-{
-	const __m128i	iac = _mm_set1_epi8((char)TELNET_IAC);
-	__m128i		v;
-	size_t		i;
-
-	for (i = 0; i + LINE_VECTOR <= len; i += LINE_VECTOR) {
-		v = _mm_loadu_si128((const __m128i *)(s + i));
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, iac)) != 0)
-			return (i);
-	}
-	if (i < len) {
-		v = _mm_loadu_si128((const __m128i *)(s + len - LINE_VECTOR));
-		if (_mm_movemask_epi8(_mm_cmpeq_epi8(v, iac)) != 0)
-			return (i);
-	}
-	return (len);
-}
-#endif
-
-/* Returns where the first IAC of s may be: no byte before is one. len if
- * there is none. */
-static size_t
-line_find_iac(const unsigned char *s, size_t len)
-{
-#ifdef LINE_VECTOR
-	if (len >= LINE_VECTOR)
-		return (line_find_iac_vectors(s, len));
-#endif
-	return (line_find_iac_words(s, len));
-}
-
 /*
  * Removes telnet IAC sequences from a line in place: IAC IAC becomes one
  * 0xFF byte, option negotiation, subnegotiation and the other commands
@@ -318,7 +271,8 @@ line_strip_telnet(char *s, size_t len)
 	unsigned char	*p = (unsigned char *)s;
 	size_t		 i, o;
 
-	if (len == 0 || (i = line_find_iac(p, len)) == len)
+	/* No byte before the first special one is an IAC. */
+	if (len == 0 || (i = line_find_special(p, len)) == len)
 		return (len);
 	for (o = i; i < len; /* nothing */) {
 		if (p[i] != TELNET_IAC)
@@ -380,18 +334,12 @@ line_sanitize_words(unsigned char *p, size_t len)
 static size_t
 line_sanitize_vector(unsigned char *p)
 {
-	const __m128i	flip = _mm_set1_epi8((char)0x80);
-	const __m128i	below = _mm_set1_epi8((char)(0x20 ^ 0x80));
 	__m128i		v, bad;
 	unsigned int	mask;
 	size_t		n;
 
 	v = _mm_loadu_si128((const __m128i *)p);
-	/* Unsigned v < 0x20 as a signed compare, with the high bits
-	 * flipped. */
-	bad = _mm_cmplt_epi8(_mm_xor_si128(v, flip), below);
-	bad = _mm_andnot_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('\t')), bad);
-	bad = _mm_or_si128(bad, _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f)));
+	bad = line_control_vector(v);
 	if ((mask = (unsigned int)_mm_movemask_epi8(bad)) == 0)
 		return (0);
 	v = _mm_or_si128(_mm_andnot_si128(bad, v),
