@@ -136,6 +136,7 @@ conn_shutdown(void)
 		c->flushing = 0;
 		conn_unref(c);
 	}
+	conn_flush_n = 0;
 	while ((c = conn_list) != NULL)
 		conn_finish(c);
 	event_free(conn_flush_ev);
@@ -375,32 +376,43 @@ conn_drained(struct conn *c)
 }
 
 /*
- * Writes every connection that got output during this loop turn. A write
- * here may drain what held a connection's input back, and no write event
- * would come to say so: the input goes on from here too.
+ * Writes every connection on the flush list. A write may drain what held
+ * a connection's input back, and no write event would come to say so: at
+ * the turn's end (drain) that input goes on from here; in the middle of a
+ * turn the connection stays on the list for the turn's end.
  */
 static void
-conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+conn_write_list(int drain)
 {
 	struct conn	*c, *list = conn_flush_list;
-	u_int		 n = 0;
 	int		 left;
 
 	conn_flush_list = NULL;
 	conn_flush_n = 0;
 	while ((c = list) != NULL) {
 		list = c->flush_next;
-		n++;
 		c->flushing = 0;
 		left = conn_write_now(c);
 		if (left == 1 && !c->writing) {
 			event_add(&c->ev_write, NULL);
 			c->writing = 1;
 		}
-		if (left != -1)
+		if (left != -1 && drain)
 			conn_drained(c);
+		else if (left == 0 && c->stalled)
+			conn_schedule(c);
 		conn_unref(c);
 	}
+}
+
+/* Writes every connection that got output during this loop turn, and
+ * sizes the next reads by how many there were. */
+static void
+conn_flush_cb(evutil_socket_t fd, short what, void *arg)
+{
+	u_int	n = conn_flush_n;
+
+	conn_write_list(1);
 	conn_read_size = n > CONN_WIDE_FLUSH ? CONN_READ_WIDE :
 	    CONN_READ_NARROW;
 }
@@ -412,31 +424,13 @@ conn_flush_pending(void)
 	return (conn_flush_n);
 }
 
-/*
- * Writes what the flush list holds now, in the middle of a loop turn, so
+/* Writes what the flush list holds now, in the middle of a loop turn, so
  * that the readers of a long turn get its first output while the rest is
- * being made. Input held back for output goes on at the turn's end, as
- * usual: a connection waiting for that stays on the list.
- */
+ * being made. */
 void
 conn_write_pending(void)
 {
-	struct conn	*c, *list = conn_flush_list;
-	int		 left;
-
-	conn_flush_list = NULL;
-	conn_flush_n = 0;
-	while ((c = list) != NULL) {
-		list = c->flush_next;
-		c->flushing = 0;
-		left = conn_write_now(c);
-		if (left == 1 && !c->writing) {
-			event_add(&c->ev_write, NULL);
-			c->writing = 1;
-		} else if (left == 0 && c->stalled)
-			conn_schedule(c);
-		conn_unref(c);
-	}
+	conn_write_list(0);
 }
 
 /* The socket is writable (or a closed conn's linger time is over). */

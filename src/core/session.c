@@ -338,8 +338,8 @@ session_next(struct conn *c, struct session_cursor *cur)
 			hooks_read_line(c, p, len);
 		else {
 			/* What it publishes of its own bytes is clean. */
-			publish_clean_text(c->reader.clean ? p : NULL,
-			    c->reader.clean ? len : 0);
+			if (c->reader.clean)
+				publish_clean_text(p, len);
 			session_line(c, p, len);
 			publish_clean_text(NULL, 0);
 		}
