@@ -296,9 +296,18 @@ bench_run_check_cb(evutil_socket_t fd, short events, void *arg)
 void
 bench_run_loop(void)
 {
-	struct timeval	tv = bench_run_timeval(BENCH_CHECK_US / 1e6);
+	struct timeval		 tv = bench_run_timeval(BENCH_CHECK_US / 1e6);
+	struct event_config	*cfg;
 
-	if ((bench.base = event_base_new()) == NULL)
+	/* A precise clock: libevent's default, the kernel's coarse one, may
+	 * tick every 4 ms (HZ 250), and --rate would then send in bursts of
+	 * 4 ms' worth instead of every BENCH_TICK_US. */
+	if ((cfg = event_config_new()) == NULL)
+		fatalx("event_config_new failed");
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	bench.base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	if (bench.base == NULL)
 		fatalx("event_base_new failed");
 	bench.ev_tick = event_new(bench.base, -1, EV_PERSIST,
 	    bench_run_tick_cb, NULL);
