@@ -17,6 +17,12 @@ lc.on("publish", function(msg)
   local t = msg.text
   if msg.sender == "server" then return end
   -- What a handler left on an earlier msg must not be seen.
+  if t == "keys" then
+    local keys = {}
+    for k, v in pairs(msg) do keys[#keys + 1] = k .. "=" .. v end
+    table.sort(keys)
+    return table.concat(keys, ",")
+  end
   local marks = {}
   for k in pairs(msg) do
     if k ~= "channel" and k ~= "sender" and k ~= "text" then
@@ -63,6 +69,10 @@ is($sub->line, 'b <guest2> other', 'and is delivered at once');
 is($x->line(2), '+PUB a 1', 'the suspended one ends');
 is($sub->line, 'a <guest1> late1 a guest1',
     'with its own msg, untouched by the publish in between');
+
+is($x->cmd('/pub a keys'), '+PUB a 1', 'a handler that lists the fields');
+is($sub->line, 'a <guest1> channel=a,sender=guest1,text=keys',
+    'pairs(msg) sees channel, sender and text, made as they are read');
 
 $x->send_raw("/pub a four\n/pub a five\n");
 is_deeply([map { $sub->line // 'EOF' } 1 .. 2],

@@ -71,15 +71,16 @@ bridge_push_alone(lua_State *L, enum hooks_event event)
  * "go on". Returns whether the hook suspended.
  *
  * The outermost hook (no run running) reuses the msg table of the last
- * publish, unless a run that suspended holds it: then it is dropped, and
+ * publish, unless a run that suspended holds it (bridge_suspended): then
  * the next one is new. A nested hook gets a table of its own.
  */
 static enum hooks_status
 bridge_run(struct hooks_call *call)
 {
-	struct state	*st = run_main;
-	struct run	*run;
-	int		 nargs, binds, outer, alone, kept;
+	struct state		*st = run_main;
+	struct run		*run;
+	enum hooks_status	 rc;
+	int			 nargs, binds, outer, alone, kept;
 
 	call->go = 1;
 	call->reason = NULL;
@@ -111,11 +112,18 @@ bridge_run(struct hooks_call *call)
 	run_bind(run, call, binds);
 	if (alone)
 		run_alone(run, kept);
-	if (!run_resume(run, nargs))
-		return (HOOKS_DONE);
-	if (outer && call->event == HOOKS_PUBLISH && run_main == st)
-		module_drop_msg(st->L);
-	return (HOOKS_SUSPENDED);
+	rc = run_resume(run, nargs) ? HOOKS_SUSPENDED : HOOKS_DONE;
+	if (outer && call->event == HOOKS_PUBLISH)
+		module_end_msg();
+	return (rc);
+}
+
+/* A run suspends: a msg it may hold is its own from now on. */
+static void
+bridge_suspended(struct state *st)
+{
+	(void)st;
+	module_detach_msg();
 }
 
 /* Pushes the main state's entry {fn, help} for a script command, or
@@ -317,6 +325,7 @@ void
 bridge_open(void)
 {
 	hooks_register(&bridge_ops);
+	run_set_on_suspend(bridge_suspended);
 }
 
 /* The core's hooks have no handlers any more. */

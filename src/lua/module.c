@@ -110,17 +110,100 @@ module_forget_conn(lua_State *L, uint64_t id)
 	lua_pop(L, 1);
 }
 
-/* Set when a handler adds a field to a reused msg table. */
-static int	module_msg_added;
+/*
+ * The outermost publish hook's msg: one table, reused from one message to
+ * the next. Its text is set for each message; channel and sender, which
+ * few handlers read, are made when a handler first reads them. While its
+ * call runs, module_msg_call is that call; once the
+ * call is over the table's missing fields read as nil, and a handler that
+ * suspends gets them all made first (module_detach_msg). made has a bit
+ * per field made from the call; added is set when a handler adds a field.
+ */
+static struct hooks_call	*module_msg_call;
+static lua_State		*module_msg_L;		/* the table's state */
+static int			 module_msg_made;
+static int			 module_msg_added;
 
 /* The registry key of the reused msg table, by address; the names of a
  * msg's fields. */
 static const char	module_last_msg = 0;
 static const char	*const module_msg_fields[] = { "channel", "sender",
 			    "text" };
+#define MODULE_MSG_FIELDS	3
+#define MODULE_MSG_TEXT		2
 
-/* __newindex of a reused msg: a field it did not have is added (and
- * scrubbed before the table is reused). */
+/* Pushes field i of the call's msg. */
+static void
+module_push_field(lua_State *L, struct hooks_call *call, int i)
+{
+	switch (i) {
+	case 0:
+		lua_pushlstring(L, call->channel, call->channel_len);
+		break;
+	case 1:
+		lua_pushstring(L, call->sender);
+		break;
+	default:
+		lua_pushlstring(L, call->text, call->text_len);
+		break;
+	}
+}
+
+/* Makes field i of the reused msg at index t from its call, unless the
+ * table has it. */
+static void
+module_make_field(lua_State *L, int t, int i)
+{
+	lua_pushstring(L, module_msg_fields[i]);
+	if (lua_rawget(L, t) != LUA_TNIL) {
+		lua_pop(L, 1);
+		return;
+	}
+	lua_pop(L, 1);
+	lua_pushstring(L, module_msg_fields[i]);
+	module_push_field(L, module_msg_call, i);
+	lua_rawset(L, t);
+	module_msg_made |= 1 << i;
+}
+
+/* Returns whether the table at index t is the reused msg and its call
+ * runs. */
+static int
+module_msg_live(lua_State *L, int t)
+{
+	int	live;
+
+	if (module_msg_call == NULL)
+		return (0);
+	lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+	live = lua_rawequal(L, t, -1);
+	lua_pop(L, 1);
+	return (live);
+}
+
+/* __index of the reused msg: a field not made yet is made now, while its
+ * call runs. */
+static int
+module_msg_index(lua_State *L)
+{
+	const char	*key;
+	int		 i;
+
+	if (lua_type(L, 2) != LUA_TSTRING || !module_msg_live(L, 1))
+		return (0);
+	key = lua_tostring(L, 2);
+	for (i = 0; i < MODULE_MSG_FIELDS; i++) {
+		if (strcmp(key, module_msg_fields[i]) == 0) {
+			module_make_field(L, 1, i);
+			lua_rawget(L, 1);
+			return (1);
+		}
+	}
+	return (0);
+}
+
+/* __newindex of the reused msg: a field it did not have is added (and
+ * cleared before the table is reused). */
 static int
 module_msg_newindex(lua_State *L)
 {
@@ -130,86 +213,128 @@ module_msg_newindex(lua_State *L)
 	return (0);
 }
 
-/* Removes every field of the table on the stack's top but channel,
- * sender and text: what a handler added to a reused msg. */
-static void
-module_scrub_msg(lua_State *L)
+/* The iterator of pairs(msg): next() on the raw table. */
+static int
+module_msg_next(lua_State *L)
 {
-	const char	*key;
-
+	lua_settop(L, 2);
+	if (lua_next(L, 1) != 0)
+		return (2);
 	lua_pushnil(L);
-	while (lua_next(L, -2) != 0) {
-		lua_pop(L, 1);
-		key = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) :
-		    NULL;
-		if (key != NULL && (strcmp(key, "channel") == 0 ||
-		    strcmp(key, "sender") == 0 || strcmp(key, "text") == 0))
-			continue;
-		lua_pushvalue(L, -1);
+	return (1);
+}
+
+/* __pairs of the reused msg: every field is made first. */
+static int
+module_msg_pairs(lua_State *L)
+{
+	int	i;
+
+	luaL_checktype(L, 1, LUA_TTABLE);
+	if (module_msg_live(L, 1))
+		for (i = 0; i < MODULE_MSG_FIELDS; i++)
+			module_make_field(L, 1, i);
+	lua_pushcfunction(L, module_msg_next);
+	lua_pushvalue(L, 1);
+	lua_pushnil(L);
+	return (3);
+}
+
+/* Empties the table on the stack's top for its next call: every field if
+ * a handler added any, else the ones made from the last call (the text is
+ * set anew). */
+static void
+module_clear_msg(lua_State *L)
+{
+	int	i;
+
+	if (module_msg_added) {
 		lua_pushnil(L);
-		lua_rawset(L, -4);	/* allowed while traversing */
+		while (lua_next(L, -2) != 0) {
+			lua_pop(L, 1);
+			lua_pushvalue(L, -1);
+			lua_pushnil(L);
+			lua_rawset(L, -4);	/* allowed while traversing */
+		}
+	} else {
+		for (i = 0; i < MODULE_MSG_TEXT; i++) {
+			if ((module_msg_made & (1 << i)) == 0)
+				continue;
+			lua_pushstring(L, module_msg_fields[i]);
+			lua_pushnil(L);
+			lua_rawset(L, -3);
+		}
 	}
-	module_msg_added = 0;
-}
-
-/* Pushes the reused msg table, making it if there is none. */
-static void
-module_reused_msg(lua_State *L)
-{
-	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
-	    LUA_TTABLE) {
-		if (module_msg_added)
-			module_scrub_msg(L);
-		return;
-	}
-	lua_pop(L, 1);
-	lua_createtable(L, 0, 3);
-	luaL_setmetatable(L, MODULE_MSG);
-	lua_pushvalue(L, -1);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
-}
-
-/* Sets field i of the msg table below the value on the stack's top. Pops
- * the value. The fields are there already in a reused msg, so no
- * __newindex runs; one a handler removed is put back through it, which
- * only has the table scrubbed once more. (lua_setfield measured 300
- * instructions a message fewer than a key from the registry and
- * lua_rawset.) */
-static void
-module_set_field(lua_State *L, int i)
-{
-	lua_setfield(L, -2, module_msg_fields[i]);
+	module_msg_added = module_msg_made = 0;
 }
 
 /*
  * Pushes a publish hook's msg table {channel, sender, text}. With reuse,
- * it is the table the last call got (without the fields a handler added),
- * which spares a table per message; module_drop_msg() makes the next one
- * new. Returns 1.
+ * it is the table the last call got, emptied, whose fields are made as
+ * they are read; module_end_msg() ends the call, module_detach_msg() lets
+ * the table go to a handler that suspended. Without, a table of its own
+ * with every field. Returns 1.
  */
 int
 module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
 {
-	if (reuse)
-		module_reused_msg(L);
-	else
-		lua_createtable(L, 0, 3);
-	lua_pushlstring(L, call->channel, call->channel_len);
-	module_set_field(L, 0);
-	lua_pushstring(L, call->sender);
-	module_set_field(L, 1);
-	lua_pushlstring(L, call->text, call->text_len);
-	module_set_field(L, 2);
+	int	i;
+
+	if (!reuse) {
+		lua_createtable(L, 0, MODULE_MSG_FIELDS);
+		for (i = 0; i < MODULE_MSG_FIELDS; i++) {
+			module_push_field(L, call, i);
+			lua_setfield(L, -2, module_msg_fields[i]);
+		}
+		return (1);
+	}
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
+	    LUA_TTABLE)
+		module_clear_msg(L);
+	else {
+		lua_pop(L, 1);
+		lua_createtable(L, 0, MODULE_MSG_FIELDS);
+		luaL_setmetatable(L, MODULE_MSG);
+		lua_pushvalue(L, -1);
+		lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+		module_msg_added = module_msg_made = 0;
+	}
+	module_msg_call = call;
+	module_msg_L = L;
+	/* The text at once: nearly every handler reads it, and a field made
+	 * on its first read costs more than one set. */
+	lua_pushstring(L, module_msg_fields[MODULE_MSG_TEXT]);
+	module_push_field(L, call, MODULE_MSG_TEXT);
+	lua_rawset(L, -3);
 	return (1);
 }
 
-/* Lets the reused msg table go to whoever holds it (a handler that
- * suspended): the next publish gets a new one. */
+/* The reused msg's call is over: its fields no longer come from it. */
 void
-module_drop_msg(lua_State *L)
+module_end_msg(void)
 {
+	module_msg_call = NULL;
+}
+
+/* A run suspends while the reused msg's call runs: every field is made
+ * while the call's strings still live, and the table is left to whoever
+ * holds it; the next publish gets a new one. */
+void
+module_detach_msg(void)
+{
+	lua_State	*L = module_msg_L;
+	int		 i;
+
+	if (module_msg_call == NULL)
+		return;
+	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
+	    LUA_TTABLE)
+		for (i = 0; i < MODULE_MSG_FIELDS; i++)
+			module_make_field(L, lua_gettop(L), i);
+	lua_pop(L, 1);
 	lua_pushnil(L);
 	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+	module_msg_call = NULL;
 }
 
 /*
@@ -821,8 +946,12 @@ module_metatables(lua_State *L)
 	lua_setfield(L, -2, "__gc");
 	lua_pop(L, 1);
 	luaL_newmetatable(L, MODULE_MSG);
+	lua_pushcfunction(L, module_msg_index);
+	lua_setfield(L, -2, "__index");
 	lua_pushcfunction(L, module_msg_newindex);
 	lua_setfield(L, -2, "__newindex");
+	lua_pushcfunction(L, module_msg_pairs);
+	lua_setfield(L, -2, "__pairs");
 	lua_pop(L, 1);
 }
 
