@@ -17,6 +17,14 @@ lc.on("publish", function(msg)
   local t = msg.text
   if msg.sender == "server" then return end
   -- What a handler left on an earlier msg must not be seen.
+  if t == "stash" then
+    stash = msg
+    lc.after(0.05, function()
+      lc.publish("a", "stale " .. tostring(stash.channel) .. " " ..
+          tostring(stash.text))
+    end)
+    return
+  end
   if t == "keys" then
     local keys = {}
     for k, v in pairs(msg) do keys[#keys + 1] = k .. "=" .. v end
@@ -73,6 +81,11 @@ is($sub->line, 'a <guest1> late1 a guest1',
 is($x->cmd('/pub a keys'), '+PUB a 1', 'a handler that lists the fields');
 is($sub->line, 'a <guest1> channel=a,sender=guest1,text=keys',
     'pairs(msg) sees channel, sender and text, made as they are read');
+
+is($x->cmd('/pub a stash'), '+PUB a 1', 'a handler that keeps the msg');
+is_deeply([map { $sub->line // 'EOF' } 1 .. 2],
+    ['a <guest1> stash', 'a <server> stale nil stash'],
+    'after its call, a kept msg has no field the call did not read');
 
 $x->send_raw("/pub a four\n/pub a five\n");
 is_deeply([map { $sub->line // 'EOF' } 1 .. 2],

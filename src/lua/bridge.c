@@ -71,8 +71,8 @@ bridge_push_alone(lua_State *L, enum hooks_event event)
  * "go on". Returns whether the hook suspended.
  *
  * The outermost hook (no run running) reuses the msg table of the last
- * publish, unless a run that suspended holds it (bridge_suspended): then
- * the next one is new. A nested hook gets a table of its own.
+ * publish, unless a run that suspended holds it (module_detach_msg runs
+ * when one does): then the next one is new. A nested hook gets a table of its own.
  */
 static enum hooks_status
 bridge_run(struct hooks_call *call)
@@ -116,14 +116,6 @@ bridge_run(struct hooks_call *call)
 	if (outer && call->event == HOOKS_PUBLISH)
 		module_end_msg();
 	return (rc);
-}
-
-/* A run suspends: a msg it may hold is its own from now on. */
-static void
-bridge_suspended(struct state *st)
-{
-	(void)st;
-	module_detach_msg();
 }
 
 /* Pushes the main state's entry {fn, help} for a script command, or
@@ -325,7 +317,7 @@ void
 bridge_open(void)
 {
 	hooks_register(&bridge_ops);
-	run_set_on_suspend(bridge_suspended);
+	run_set_on_suspend(module_detach_msg);
 }
 
 /* The core's hooks have no handlers any more. */

@@ -114,10 +114,10 @@ module_forget_conn(lua_State *L, uint64_t id)
  * The outermost publish hook's msg: one table, reused from one message to
  * the next. Its text is set for each message; channel and sender, which
  * few handlers read, are made when a handler first reads them. While its
- * call runs, module_msg_call is that call; once the
- * call is over the table's missing fields read as nil, and a handler that
- * suspends gets them all made first (module_detach_msg). made has a bit
- * per field made from the call; added is set when a handler adds a field.
+ * call runs, module_msg_call is that call; once the call is over, the
+ * fields it did not make read as nil, and a run that suspends gets them
+ * all made first (module_detach_msg). made has a bit per field made from
+ * the call; added is set when a handler adds a field.
  */
 static struct hooks_call	*module_msg_call;
 static lua_State		*module_msg_L;		/* the table's state */
@@ -155,12 +155,12 @@ static void
 module_make_field(lua_State *L, int t, int i)
 {
 	lua_pushstring(L, module_msg_fields[i]);
+	lua_pushvalue(L, -1);
 	if (lua_rawget(L, t) != LUA_TNIL) {
-		lua_pop(L, 1);
+		lua_pop(L, 2);
 		return;
 	}
 	lua_pop(L, 1);
-	lua_pushstring(L, module_msg_fields[i]);
 	module_push_field(L, module_msg_call, i);
 	lua_rawset(L, t);
 	module_msg_made |= 1 << i;
@@ -241,8 +241,7 @@ module_msg_pairs(lua_State *L)
 }
 
 /* Empties the table on the stack's top for its next call: every field if
- * a handler added any, else the ones made from the last call (the text is
- * set anew). */
+ * a handler added any, else the ones made from the last call. */
 static void
 module_clear_msg(lua_State *L)
 {
@@ -257,7 +256,7 @@ module_clear_msg(lua_State *L)
 			lua_rawset(L, -4);	/* allowed while traversing */
 		}
 	} else {
-		for (i = 0; i < MODULE_MSG_TEXT; i++) {
+		for (i = 0; i < MODULE_MSG_FIELDS; i++) {
 			if ((module_msg_made & (1 << i)) == 0)
 				continue;
 			lua_pushstring(L, module_msg_fields[i]);

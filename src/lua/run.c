@@ -69,7 +69,7 @@ static struct dict	*run_bindings;	/* conn id -> the run it waits for */
 static int		 run_nesting;
 static struct run	*run_spare;	/* a freed run, for the next spawn */
 static void		(*run_rebuild)(void);	/* a fresh main state */
-static void		(*run_on_suspend)(struct state *);
+static void		(*run_on_suspend)(void);
 
 static void	run_broken(struct run *);
 
@@ -214,7 +214,7 @@ run_suspend(struct run *run)
 	run_suspended = run;
 	run_copy_call(run);
 	if (run_on_suspend != NULL)
-		run_on_suspend(run->st);
+		run_on_suspend();
 	if (c == NULL)
 		return;
 	conn_ref(c);
@@ -649,10 +649,10 @@ run_set_rebuild(void (*fn)(void))
 	run_rebuild = fn;
 }
 
-/* Registers what a state's code is told when one of its runs suspends,
- * before anything else runs. */
+/* Registers what is told when a run suspends, before anything else
+ * runs. */
 void
-run_set_on_suspend(void (*fn)(struct state *))
+run_set_on_suspend(void (*fn)(void))
 {
 	run_on_suspend = fn;
 }

@@ -58,7 +58,7 @@ void		 run_release(lua_State *);
 void		 run_handlers_changed(lua_State *);
 void		 run_set_main(struct state *);
 void		 run_set_rebuild(void (*)(void));
-void		 run_set_on_suspend(void (*)(struct state *));
+void		 run_set_on_suspend(void (*)(void));
 int		 run_is_dead(const struct run *);
 void		 run_retire(struct state *);
 void		 run_free_all(void);
