@@ -53,16 +53,12 @@ bridge_push_args(lua_State *L, struct hooks_call *call, int reuse)
  * message), which then runs alone, without the chain runner. Returns 0 if
  * the event is another or has more handlers: the chain runs them. */
 static int
-bridge_push_alone(lua_State *L, enum hooks_event event)
+bridge_push_alone(struct state *st, enum hooks_event event)
 {
 	if ((event != HOOKS_LINE && event != HOOKS_PUBLISH) ||
 	    hooks_active[event] != 1)
 		return (0);
-	lua_getfield(L, LUA_REGISTRYINDEX, "linecast.handlers");
-	lua_getfield(L, -1, run_event_name(event));
-	lua_rawgeti(L, -1, 1);
-	lua_replace(L, -3);
-	lua_pop(L, 1);
+	lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->first_ref[event]);
 	return (1);
 }
 
@@ -96,7 +92,7 @@ bridge_run(struct hooks_call *call)
 		return (HOOKS_DONE);
 	}
 	outer = run_depth() == 0;
-	if (!(alone = bridge_push_alone(st->L, call->event))) {
+	if (!(alone = bridge_push_alone(st, call->event))) {
 		lua_rawgeti(st->L, LUA_REGISTRYINDEX, st->chain_ref);
 		lua_pushstring(st->L, run_event_name(call->event));
 	}

@@ -124,9 +124,7 @@ static lua_State		*module_msg_L;		/* the table's state */
 static int			 module_msg_made;
 static int			 module_msg_added;
 
-/* The registry key of the reused msg table, by address; the names of a
- * msg's fields. */
-static const char	module_last_msg = 0;
+/* The names of a msg's fields. */
 static const char	*const module_msg_fields[] = { "channel", "sender",
 			    "text" };
 #define MODULE_MSG_FIELDS	3
@@ -175,7 +173,7 @@ module_msg_live(lua_State *L, int t)
 
 	if (module_msg_call == NULL)
 		return (0);
-	lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+	lua_rawgeti(L, LUA_REGISTRYINDEX, state_of(L)->msg_ref);
 	live = lua_rawequal(L, t, -1);
 	lua_pop(L, 1);
 	return (live);
@@ -277,7 +275,7 @@ module_clear_msg(lua_State *L)
 int
 module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
 {
-	int	i;
+	int	i, ref;
 
 	if (!reuse) {
 		lua_createtable(L, 0, MODULE_MSG_FIELDS);
@@ -287,15 +285,15 @@ module_push_msg(lua_State *L, struct hooks_call *call, int reuse)
 		}
 		return (1);
 	}
-	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
-	    LUA_TTABLE)
+	ref = state_of(L)->msg_ref;
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, ref) == LUA_TTABLE)
 		module_clear_msg(L);
 	else {
 		lua_pop(L, 1);
 		lua_createtable(L, 0, MODULE_MSG_FIELDS);
 		luaL_setmetatable(L, MODULE_MSG);
 		lua_pushvalue(L, -1);
-		lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+		lua_rawseti(L, LUA_REGISTRYINDEX, ref);
 		module_msg_added = module_msg_made = 0;
 	}
 	module_msg_call = call;
@@ -322,17 +320,17 @@ void
 module_detach_msg(void)
 {
 	lua_State	*L = module_msg_L;
-	int		 i;
+	int		 i, ref;
 
 	if (module_msg_call == NULL)
 		return;
-	if (lua_rawgetp(L, LUA_REGISTRYINDEX, &module_last_msg) ==
-	    LUA_TTABLE)
+	ref = state_of(L)->msg_ref;
+	if (lua_rawgeti(L, LUA_REGISTRYINDEX, ref) == LUA_TTABLE)
 		for (i = 0; i < MODULE_MSG_FIELDS; i++)
 			module_make_field(L, lua_gettop(L), i);
 	lua_pop(L, 1);
-	lua_pushnil(L);
-	lua_rawsetp(L, LUA_REGISTRYINDEX, &module_last_msg);
+	lua_pushboolean(L, 0);
+	lua_rawseti(L, LUA_REGISTRYINDEX, ref);
 	module_msg_call = NULL;
 }
 
@@ -992,5 +990,10 @@ module_open(lua_State *L)
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.commands");
 	lua_newtable(L);
 	lua_setfield(L, LUA_REGISTRYINDEX, "linecast.timers");
+	/* The reused msg's slot, false until the first publish: an integer
+	 * key is the registry's fastest, and a slot with nil in it could be
+	 * handed out again by luaL_ref. */
+	lua_pushboolean(L, 0);
+	state_of(L)->msg_ref = luaL_ref(L, LUA_REGISTRYINDEX);
 	luaL_newlib(L, module_lc_funcs);
 }

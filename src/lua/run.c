@@ -704,17 +704,27 @@ run_broken(struct run *run)
 	run_fail_broken();
 }
 
-/* Counts a state's handlers per event; the main state's become
- * hooks_active, which the core tests before it calls a hook. */
+/*
+ * Counts a state's handlers per event; the main state's become
+ * hooks_active, which the core tests before it calls a hook. An event's
+ * first handler gets a registry ref: lc.on only appends, so it stays the
+ * first, and a handler alone is called through it.
+ */
 static void
 run_count_handlers(struct state *st)
 {
 	size_t	i;
+	int	n;
 
 	lua_getfield(st->L, LUA_REGISTRYINDEX, "linecast.handlers");
 	for (i = 0; i < HOOKS_NEVENTS; i++) {
 		lua_getfield(st->L, -1, run_events[i]);
-		st->active[i] = (int)lua_rawlen(st->L, -1);
+		n = (int)lua_rawlen(st->L, -1);
+		if (st->active[i] == 0 && n > 0) {
+			lua_rawgeti(st->L, -1, 1);
+			st->first_ref[i] = luaL_ref(st->L, LUA_REGISTRYINDEX);
+		}
+		st->active[i] = n;
 		if (st == run_main)
 			hooks_active[i] = st->active[i];
 		lua_pop(st->L, 1);

@@ -653,7 +653,7 @@ state_run(struct state *st, lua_State *L, int nargs, int nres,
 	outermost = state_frame == NULL && state_in_gc == 0;
 	state_arm(st, &saved, L == st->L && !st->worker);
 	if (outermost) {
-		memset(&frame, 0, sizeof frame);
+		frame.n = frame.full = 0;	/* the states: as they are added */
 		state_frame = &frame;
 		if (sigsetjmp(frame.jb, 0) != 0)
 			return (state_escaped(&frame));

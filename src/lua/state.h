@@ -84,6 +84,8 @@ struct state {
 	int			 retired;
 	int			 chain_ref;	/* the handler chain runner */
 	int			 active[HOOKS_NEVENTS];
+	int			 first_ref[HOOKS_NEVENTS]; /* handler 1 */
+	int			 msg_ref;	/* the reused msg, or false */
 	unsigned int		 commands;	/* lc.command calls: 0, none */
 	struct state_co		*idle;		/* coroutines for reuse */
 	size_t			 nidle;
