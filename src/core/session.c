@@ -355,15 +355,19 @@ session_next(struct conn *c, struct session_cursor *cur)
 	return (1);
 }
 
-/* Returns 1 if a batch that began at start (conn_now_us) has run long
- * enough to write what it made so far: CONFIG_SLICE_US, and more when
- * many connections have output to write (each costs a write). */
+/*
+ * Returns 1 if a batch's slice that began at start (conn_now_us) has run
+ * long enough to write what it made so far: CONFIG_SLICE_US, more when
+ * many connections have output to write (each costs a write), and at
+ * least as long as the batch's last such write took (wrote, in us), so
+ * that writing never takes more than half a batch's time.
+ */
 static int
-session_long(uint64_t start)
+session_long(uint64_t start, uint64_t wrote)
 {
 	uint64_t	ran = conn_now_us() - start;
 
-	return (ran >= CONFIG_SLICE_US &&
+	return (ran >= CONFIG_SLICE_US && ran >= wrote &&
 	    ran >= (uint64_t)conn_flush_pending() * CONFIG_SLICE_CONN_US);
 }
 
@@ -379,7 +383,7 @@ session_process(struct conn *c)
 	struct session_cursor	cur = { NULL, 0, 0, 0 };
 	size_t			bound = LINE_WINDOW(&c->reader) +
 				    CONFIG_INPUT_MAX;
-	uint64_t		start;
+	uint64_t		start, wrote = 0;
 	u_int			lines = 0;
 	int			used_up = 0;
 
@@ -399,13 +403,15 @@ session_process(struct conn *c)
 			break;
 		}
 		if (++lines % SESSION_CLOCK_LINES == 0 &&
-		    session_long(start)) {
+		    session_long(start, wrote)) {
 			/* A long batch: what it made so far goes out now,
 			 * while the rest is made. */
 			publish_batch_end();
+			start = conn_now_us();
 			conn_write_pending();
 			publish_batch_begin(c);
-			start = conn_now_us();
+			wrote = conn_now_us() - start;
+			start += wrote;
 		}
 	}
 	session_cursor_drain(c, &cur);
